@@ -1,0 +1,98 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from newsroom import settings as settings_module
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess:
+    """Import the settings module in a fresh interpreter with exactly this environment."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean.pop("REDIS_URL", None)
+    clean.update(env)
+    code = (
+        "import json, newsroom.settings as s; "
+        "print(json.dumps({'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE'], "
+        "'name': str(s.DATABASES['default']['NAME']), "
+        "'cache': s.CACHES['default']['BACKEND'], 'tz': s.TIME_ZONE, "
+        "'hosts': s.ALLOWED_HOSTS}))"
+    )
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_mode_refuses_the_default_secret_key():
+    result = load_settings()
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_local_defaults_are_sqlite_and_local_memory():
+    import json
+
+    result = load_settings(DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["debug"] is True
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["cache"].endswith("LocMemCache")
+    assert loaded["tz"] == "Asia/Shanghai"
+
+
+def test_production_reads_database_redis_and_hosts_from_the_environment():
+    import json
+
+    result = load_settings(
+        DJANGO_SECRET_KEY="a-real-secret",
+        DATABASE_URL="postgres://user@db.internal:5432/news",
+        REDIS_URL="redis://cache.internal:6379/1",
+        ALLOWED_HOSTS="news.example,www.news.example",
+        TIME_ZONE="Europe/London",
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["debug"] is False
+    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["name"] == "news"
+    assert loaded["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert loaded["hosts"] == ["news.example", "www.news.example"]
+    assert loaded["tz"] == "Europe/London"
+
+
+def test_times_are_stored_in_utc():
+    assert settings_module.USE_TZ is True
+
+
+@pytest.mark.django_db
+def test_local_accounts_refuse_production_mode(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="production mode"):
+        call_command("local_accounts")
+
+
+@pytest.mark.django_db
+def test_local_accounts_print_a_working_password(settings, capsys):
+    from django.contrib.auth import authenticate
+
+    settings.DEBUG = True
+    call_command("local_accounts")
+    out = capsys.readouterr().out
+    password = out.split("username: admin  password: ")[1].split()[0]
+    user = authenticate(username="admin", password=password)
+    assert user is not None and user.is_superuser
+
+
+@pytest.mark.django_db
+def test_migrations_match_the_models():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
