@@ -1,0 +1,99 @@
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+
+from .models import Article, Byline, Correction, Credit, RelatedLink, Section, Source, Tag
+
+
+class ContributionFormSet(BaseInlineFormSet):
+    """Refuse the same person twice in the same role: the rows of one kind are all here."""
+
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("person"):
+                continue
+            key = (data["person"].pk, data.get("role", ""))
+            if key in seen:
+                raise ValidationError(f"{data['person']} is listed twice in the same role.")
+            seen.add(key)
+
+
+class BylineInline(admin.TabularInline):
+    model = Byline
+    formset = ContributionFormSet
+    fields = ["position", "person", "role"]
+    autocomplete_fields = ["person"]
+    extra = 0
+    verbose_name = "byline"
+    verbose_name_plural = "bylines (printed “By …”)"
+
+
+class CreditInline(BylineInline):
+    model = Credit
+    verbose_name = "credit"
+    verbose_name_plural = "credits (printed “(Web editor: …)”)"
+
+
+class RelatedLinkInline(admin.TabularInline):
+    model = RelatedLink
+    fk_name = "article"
+    fields = ["position", "target", "url", "title"]
+    autocomplete_fields = ["target"]
+    extra = 0
+
+
+class CorrectionInline(admin.StackedInline):
+    model = Correction
+    fields = ["kind", "text", "created_at"]
+    extra = 0
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["headline", "section", "article_type", "state", "published_at", "updated_at"]
+    list_filter = ["state", "section", "article_type"]
+    list_select_related = ["section"]
+    search_fields = ["headline", "deck", "body", "contributions__person__name"]
+    date_hierarchy = "published_at"
+    autocomplete_fields = ["section", "source"]
+    readonly_fields = ["uuid", "first_published_at", "created_at", "updated_at", "version"]
+    fieldsets = [
+        (None, {"fields": ["headline", "deck", "body", "summary"]}),
+        (
+            "Placement",
+            {"fields": ["section", "article_type", "tags", "source", "dateline_place"]},
+        ),
+        ("Publication", {"fields": ["state", "published_at", "slug"]}),
+        (
+            "Record",
+            {
+                "classes": ["collapse"],
+                "fields": ["uuid", "first_published_at", "created_at", "updated_at", "version"],
+            },
+        ),
+    ]
+    inlines = [BylineInline, CreditInline, RelatedLinkInline, CorrectionInline]
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    list_editable = ["position"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "url"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]

@@ -1,0 +1,481 @@
+"""The newsroom's content: sections, sources, articles and what hangs off them."""
+
+from __future__ import annotations
+
+import uuid
+from itertools import groupby
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from taggit.managers import TaggableManager
+from taggit.models import ItemBase, TagBase
+
+from newsroom.slugs import slugify, unique_slug
+from people.models import Person
+
+from .richtext import RichTextField
+
+
+class SlugManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class UUIDManager(models.Manager):
+    def get_by_natural_key(self, uuid):
+        return self.get(uuid=uuid)
+
+
+class Source(models.Model):
+    """A publication or agency a story comes from, printed after the byline."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    url = models.URLField(blank=True, help_text="The publication's home page.")
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+# Top-level paths the site uses for itself; a section may not take one as its slug.
+RESERVED_SECTION_SLUGS = frozenset(
+    {"admin", "api", "archive", "feeds", "media", "people", "preview", "search", "static", "tags"}
+)
+
+
+def validate_section_slug(value: str) -> None:
+    if value in RESERVED_SECTION_SLUGS:
+        raise ValidationError(f"“{value}” is a path the site uses; choose another slug.")
+
+
+class Section(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_section_slug])
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order in the site navigation; lower comes first."
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:section", kwargs={"slug": self.slug})
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class Tag(TagBase):
+    """A django-taggit tag whose slug is readable ASCII whatever the script of its name."""
+
+    class Meta:
+        ordering = ["name"]
+
+    def slugify(self, tag, i=None):
+        slug = slugify(tag, max_length=90, fallback="tag")
+        return slug if i is None else f"{slug}-{i + 1}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:tag", kwargs={"slug": self.slug})
+
+
+class TaggedArticleManager(models.Manager):
+    def get_by_natural_key(self, article_uuid, tag_name):
+        return self.get(content_object__uuid=article_uuid, tag__name=tag_name)
+
+
+class TaggedArticle(ItemBase):
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_articles")
+    content_object = models.ForeignKey(
+        "Article", on_delete=models.CASCADE, related_name="tagged_items"
+    )
+
+    objects = TaggedArticleManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_object", "tag"], name="unique_tag_per_article"
+            )
+        ]
+
+    def natural_key(self):
+        return (*self.content_object.natural_key(), *self.tag.natural_key())
+
+    natural_key.dependencies = ["articles.article", "articles.tag"]
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    REVIEW = "review", "In review"
+    READY = "ready", "Ready"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ArticleType(models.TextChoices):
+    """The kind of journalism, labelled for readers (a Trust Project indicator)."""
+
+    NEWS = "news", "News"
+    ANALYSIS = "analysis", "Analysis"
+    OPINION = "opinion", "Opinion"
+    FEATURE = "feature", "Feature"
+    INTERVIEW = "interview", "Interview"
+    EXPLAINER = "explainer", "Explainer"
+    REVIEW = "review", "Review"
+    OBITUARY = "obituary", "Obituary"
+    SPONSORED = "sponsored", "Sponsored"
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self) -> ArticleQuerySet:
+        """What the public may see: published, and not ahead of its publication time.
+
+        The one visibility rule. Scheduled stories go live by themselves because the time is
+        compared at query time.
+        """
+        return self.filter(state=State.PUBLISHED, published_at__lte=timezone.now())
+
+    def for_listing(self) -> ArticleQuerySet:
+        """Newest first, with what a list item prints, in a fixed number of queries."""
+        return (
+            self.select_related("section", "source")
+            .prefetch_related(
+                models.Prefetch(
+                    "contributions",
+                    queryset=Contribution.objects.filter(kind=Contribution.Kind.BYLINE)
+                    .select_related("person")
+                    .order_by("position", "pk"),
+                    to_attr="listing_bylines",
+                )
+            )
+            .order_by("-published_at", "-pk")
+        )
+
+    def for_page(self) -> ArticleQuerySet:
+        """Everything the article page prints, in a fixed number of queries."""
+        return self.select_related("section", "source").prefetch_related(
+            models.Prefetch(
+                "contributions",
+                queryset=Contribution.objects.select_related("person").order_by(
+                    "kind", "position", "pk"
+                ),
+            ),
+            models.Prefetch(
+                "tagged_items",
+                queryset=TaggedArticle.objects.select_related("tag").order_by("tag__name"),
+            ),
+            models.Prefetch(
+                "related_links",
+                queryset=RelatedLink.objects.visible()
+                .select_related("target__section")
+                .order_by("position", "pk"),
+                to_attr="visible_related_links",
+            ),
+            models.Prefetch("corrections", queryset=Correction.objects.order_by("-created_at")),
+        )
+
+
+ArticleManager = models.Manager.from_queryset(ArticleQuerySet)
+
+
+class ArticleManagerWithNaturalKey(ArticleManager):
+    def get_by_natural_key(self, uuid):
+        return self.get(uuid=uuid)
+
+
+class Article(models.Model):
+    uuid = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Stable identity of the story across slugs, exports and feeds.",
+    )
+    headline = models.CharField(max_length=300)
+    slug = models.SlugField(
+        max_length=120,
+        unique=True,
+        blank=True,
+        help_text="Part of the story's URL; made from the headline when left blank.",
+    )
+    deck = models.TextField(
+        blank=True, help_text="Standfirst printed under the headline.", verbose_name="deck"
+    )
+    body = RichTextField(blank=True)
+    summary = models.TextField(
+        blank=True, help_text="One or two sentences for listings, feeds and search engines."
+    )
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
+    source = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="articles",
+        help_text="Where the copy comes from, when it is not the newsroom's own.",
+    )
+    article_type = models.CharField(
+        "type", max_length=20, choices=ArticleType.choices, default=ArticleType.NEWS
+    )
+    dateline_place = models.CharField(
+        max_length=100, blank=True, help_text="Where the story was reported from, e.g. Beijing."
+    )
+    tags = TaggableManager(through=TaggedArticle, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The dateline time. A time ahead of now keeps the story scheduled.",
+    )
+    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Counts saves; guards against lost updates."
+    )
+
+    objects = ArticleManagerWithNaturalKey()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        indexes = [
+            models.Index(fields=["state", "-published_at"], name="article_visible_idx"),
+            models.Index(fields=["section", "state", "-published_at"], name="article_section_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.headline
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            others = Article.objects.exclude(pk=self.pk)
+            self.slug = unique_slug(
+                self.headline,
+                lambda s: others.filter(slug=s).exists(),
+                max_length=80,
+                fallback="story",
+            )
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        when = timezone.localtime(self.published_at or self.created_at)
+        return reverse(
+            "articles:detail",
+            kwargs={
+                "section": self.section.slug,
+                "year": when.year,
+                "month": f"{when.month:02d}",
+                "day": f"{when.day:02d}",
+                "slug": self.slug,
+            },
+        )
+
+    def natural_key(self) -> tuple[str]:
+        return (str(self.uuid),)
+
+    @property
+    def is_scheduled(self) -> bool:
+        return (
+            self.state == State.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
+        )
+
+    # What the page prints. These read prefetched rows when ``for_page()`` loaded them.
+    @cached_property
+    def bylines(self) -> list[Contribution]:
+        return [c for c in self.contributions.all() if c.kind == Contribution.Kind.BYLINE]
+
+    @cached_property
+    def credits(self) -> list[Contribution]:
+        return [c for c in self.contributions.all() if c.kind == Contribution.Kind.CREDIT]
+
+    @cached_property
+    def credit_groups(self) -> list[tuple[str, list[Person]]]:
+        """Credits grouped by role in printed order: [("Web editor", [p1, p2]), …]."""
+        return [
+            (role, [c.person for c in group])
+            for role, group in groupby(self.credits, key=lambda c: c.role)
+        ]
+
+    @cached_property
+    def tag_list(self) -> list[Tag]:
+        return [item.tag for item in self.tagged_items.all()]
+
+
+class ContributionManager(models.Manager):
+    def get_by_natural_key(self, article_uuid, kind, person_slug, role):
+        return self.get(article__uuid=article_uuid, kind=kind, person__slug=person_slug, role=role)
+
+
+class Contribution(models.Model):
+    """A person credited on a story, ordered: in the byline, or in the credit line."""
+
+    class Kind(models.TextChoices):
+        BYLINE = "byline", "Byline"
+        CREDIT = "credit", "Credit"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="contributions")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="contributions")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BYLINE)
+    role = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='What they did, e.g. "Reporter" or "Web editor". Credits are grouped by it.',
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ContributionManager()
+
+    class Meta:
+        ordering = ["kind", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "kind", "person", "role"], name="unique_contribution"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.role or self.get_kind_display()})"
+
+    def natural_key(self):
+        return (*self.article.natural_key(), self.kind, *self.person.natural_key(), self.role)
+
+    natural_key.dependencies = ["articles.article", "people.person"]
+
+
+class KindManager(ContributionManager):
+    """Only the contributions of one kind, so the admin can edit bylines and credits apart."""
+
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=self.kind)
+
+
+class Byline(Contribution):
+    objects = KindManager(Contribution.Kind.BYLINE)
+
+    class Meta:
+        proxy = True
+
+    def save(self, *args, **kwargs):
+        self.kind = Contribution.Kind.BYLINE
+        super().save(*args, **kwargs)
+
+
+class Credit(Contribution):
+    objects = KindManager(Contribution.Kind.CREDIT)
+
+    class Meta:
+        proxy = True
+
+    def save(self, *args, **kwargs):
+        self.kind = Contribution.Kind.CREDIT
+        super().save(*args, **kwargs)
+
+
+class RelatedLinkQuerySet(models.QuerySet):
+    def visible(self) -> RelatedLinkQuerySet:
+        """External links, and internal links whose target the public may see."""
+        return self.filter(Q(target__isnull=True) | Q(target__in=Article.objects.published()))
+
+
+class RelatedLinkManager(models.Manager.from_queryset(RelatedLinkQuerySet)):
+    def get_by_natural_key(self, uuid):
+        return self.get(uuid=uuid)
+
+
+class RelatedLink(models.Model):
+    """A curated "Related Stories" entry: another story here, or a page elsewhere."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links")
+    target = models.ForeignKey(
+        Article,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="linked_from",
+        help_text="A story on this site…",
+    )
+    url = models.URLField("external URL", blank=True, help_text="…or a page elsewhere.")
+    title = models.CharField(
+        max_length=300, blank=True, help_text="Link text; an internal story's headline by default."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = RelatedLinkManager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(target__isnull=False) & Q(url=""))
+                | (Q(target__isnull=True) & ~Q(url="")),
+                name="related_link_target_xor_url",
+                violation_error_message="Link to a story here or to an external URL, not both.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    def natural_key(self) -> tuple[str]:
+        return (str(self.uuid),)
+
+    @property
+    def display_title(self) -> str:
+        if self.title:
+            return self.title
+        return self.target.headline if self.target_id else self.url
+
+    @property
+    def href(self) -> str:
+        return self.target.get_absolute_url() if self.target_id else self.url
+
+
+class Correction(models.Model):
+    """A correction, update or clarification printed on a published story."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", "Correction"
+        UPDATE = "update", "Update"
+        CLARIFICATION = "clarification", "Clarification"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CORRECTION)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = UUIDManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:60]}"
+
+    def natural_key(self) -> tuple[str]:
+        return (str(self.uuid),)
