@@ -1,0 +1,28 @@
+from django.urls import path, register_converter
+
+from . import views
+
+
+class TwoDigitConverter:
+    regex = "[0-9]{2}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return f"{int(value):02d}"
+
+
+register_converter(TwoDigitConverter, "dd")
+
+app_name = "articles"
+
+urlpatterns = [
+    path("tags/<slug:slug>/", views.TagView.as_view(), name="tag"),
+    path(
+        "<slug:section>/<int:year>/<dd:month>/<dd:day>/<slug:slug>/",
+        views.ArticleDetailView.as_view(),
+        name="detail",
+    ),
+    path("<slug:slug>/", views.SectionView.as_view(), name="section"),
+]
