@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 
 from .models import Article, Byline, Correction, Credit, RelatedLink, Section, Source, Tag
+
+# A URL typed without a scheme is taken as https, as Django 6 will do by default.
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ContributionFormSet(BaseInlineFormSet):
@@ -42,6 +46,7 @@ class RelatedLinkInline(admin.TabularInline):
     fk_name = "article"
     fields = ["position", "target", "url", "title"]
     autocomplete_fields = ["target"]
+    formfield_overrides = HTTPS_URLS
     extra = 0
 
 
@@ -89,6 +94,7 @@ class SectionAdmin(admin.ModelAdmin):
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
     list_display = ["name", "url"]
+    formfield_overrides = HTTPS_URLS
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
