@@ -3,7 +3,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 
+from .admin_budget import BudgetAdminMixin
+from .admin_locking import LockingAdminMixin
+from .admin_previews import PreviewAdminMixin
+from .admin_revisions import RevisionAdminMixin
+from .admin_workflow import WorkflowAdminMixin
+from .forms import ArticleAdminForm
 from .models import Article, Byline, Correction, Credit, RelatedLink, Section, Source, Tag
+from .revisions import record_revision
 
 # A URL typed without a scheme is taken as https, as Django 6 will do by default.
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
@@ -57,14 +64,30 @@ class CorrectionInline(admin.StackedInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(
+    WorkflowAdminMixin,
+    RevisionAdminMixin,
+    LockingAdminMixin,
+    PreviewAdminMixin,
+    BudgetAdminMixin,
+    admin.ModelAdmin,
+):
+    form = ArticleAdminForm
     list_display = ["headline", "section", "article_type", "state", "published_at", "updated_at"]
     list_filter = ["state", "section", "article_type"]
     list_select_related = ["section"]
     search_fields = ["headline", "deck", "body", "contributions__person__name"]
     date_hierarchy = "published_at"
     autocomplete_fields = ["section", "source"]
-    readonly_fields = ["uuid", "first_published_at", "created_at", "updated_at", "version"]
+    readonly_fields = [
+        "state",
+        "published_at",
+        "uuid",
+        "first_published_at",
+        "created_at",
+        "updated_at",
+        "version",
+    ]
     fieldsets = [
         (None, {"fields": ["headline", "deck", "body", "summary"]}),
         (
@@ -76,11 +99,29 @@ class ArticleAdmin(admin.ModelAdmin):
             "Record",
             {
                 "classes": ["collapse"],
-                "fields": ["uuid", "first_published_at", "created_at", "updated_at", "version"],
+                "fields": [
+                    "first_published_at",
+                    "uuid",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
             },
         ),
     ]
     inlines = [BylineInline, CreditInline, RelatedLinkInline, CorrectionInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        else:
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # After the inlines, so the revision holds the bylines, credits, links and tags.
+        record_revision(form.instance, by=request.user, summary="Saved" if change else "Created")
 
 
 @admin.register(Section)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from itertools import groupby
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -202,7 +203,14 @@ class ArticleManagerWithNaturalKey(ArticleManager):
         return self.get(uuid=uuid)
 
 
+class StateWriteError(RuntimeError):
+    """Raised when code other than ``articles.workflow`` changes a saved story's state."""
+
+
 class Article(models.Model):
+    # Set by articles.workflow for the one save that applies a transition.
+    _workflow_write = False
+
     uuid = models.UUIDField(
         default=uuid.uuid4,
         unique=True,
@@ -251,11 +259,33 @@ class Article(models.Model):
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Counts saves; guards against lost updates."
     )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="Who started the story; reporters may edit their own drafts.",
+    )
+    withdrawal_notice = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Shown to readers at the story's address once it is withdrawn.",
+    )
 
     objects = ArticleManagerWithNaturalKey()
 
     class Meta:
         ordering = ["-published_at", "-pk"]
+        permissions = [
+            ("submit_article", "Can submit stories for review"),
+            ("review_article", "Can send back and approve stories"),
+            ("publish_article", "Can publish, schedule, unpublish and withdraw stories"),
+            ("correct_article", "Can add corrections to published stories"),
+            ("take_over_article", "Can take over a story someone else is editing"),
+            ("share_preview_article", "Can share preview links to unpublished stories"),
+        ]
         indexes = [
             models.Index(fields=["state", "-published_at"], name="article_visible_idx"),
             models.Index(fields=["section", "state", "-published_at"], name="article_section_idx"),
@@ -265,6 +295,12 @@ class Article(models.Model):
         return self.headline
 
     def save(self, *args, **kwargs):
+        loaded = getattr(self, "_loaded_state", None)
+        if loaded is not None and self.state != loaded and not self._workflow_write:
+            raise StateWriteError(
+                f"State of “{self}” changed from {loaded} to {self.state} outside the "
+                "workflow; use articles.workflow."
+            )
         if not self.slug:
             others = Article.objects.exclude(pk=self.pk)
             self.slug = unique_slug(
@@ -274,6 +310,8 @@ class Article(models.Model):
                 fallback="story",
             )
         super().save(*args, **kwargs)
+        self._loaded_state = self.state
+        self._workflow_write = False
 
     def get_absolute_url(self) -> str:
         when = timezone.localtime(self.published_at or self.created_at)
@@ -290,6 +328,20 @@ class Article(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (str(self.uuid),)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_state = instance.__dict__.get("state")
+        return instance
+
+    @property
+    def is_live(self) -> bool:
+        return (
+            self.state == State.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
 
     @property
     def is_scheduled(self) -> bool:
@@ -479,3 +531,81 @@ class Correction(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (str(self.uuid),)
+
+
+class WorkflowEvent(models.Model):
+    """One step of a story through the workflow: who, when, from, to, and why."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=30)
+    from_state = models.CharField(max_length=20, choices=State.choices)
+    to_state = models.CharField(max_length=20, choices=State.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    comment = models.TextField(blank=True)
+    publish_at = models.DateTimeField(
+        null=True, blank=True, help_text="The publication time set by a publish action."
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["article", "-at"], name="event_article_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_state} → {self.to_state}"
+
+
+class Revision(models.Model):
+    """A snapshot of a story's content (with bylines, credits, links, tags) after a change."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(help_text="The story's version after this change.")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.CharField(max_length=200, blank=True)
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="unique_revision_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article} v{self.number}"
+
+
+class EditLease(models.Model):
+    """Who has a story open in the admin. Lapses when not renewed (no lock lives forever)."""
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="lease")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.article} held by {self.user}"
+
+
+class PreviewLink(models.Model):
+    """A signed, expiring, revocable link showing an unpublished story to someone outside."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="preview_links")
+    note = models.CharField(max_length=200, blank=True, help_text="Who it is for, e.g. legal.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Preview of {self.article} ({self.note or 'no note'})"

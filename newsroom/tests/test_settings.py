@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 
@@ -88,9 +89,14 @@ def test_local_accounts_print_a_working_password(settings, capsys):
     settings.DEBUG = True
     call_command("local_accounts")
     out = capsys.readouterr().out
-    password = out.split("username: admin  password: ")[1].split()[0]
-    user = authenticate(username="admin", password=password)
-    assert user is not None and user.is_superuser
+    passwords = dict(re.findall(r"username: (\w+)\s+password: (\S+)", out))
+    assert set(passwords) == {"admin", "reporter", "editor", "publisher"}
+    admin = authenticate(username="admin", password=passwords["admin"])
+    assert admin is not None and admin.is_superuser
+    for role in ("reporter", "editor", "publisher"):
+        user = authenticate(username=role, password=passwords[role])
+        assert user is not None and not user.is_superuser
+        assert [g.name.lower() for g in user.groups.all()] == [role]
 
 
 @pytest.mark.django_db

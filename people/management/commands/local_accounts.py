@@ -2,13 +2,24 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+
+from people.models import Person
+
+# username, display name, role group (None: superuser)
+DEMO_ACCOUNTS = [
+    ("admin", "Site Administrator", None),
+    ("reporter", "Rita Reporter", "Reporter"),
+    ("editor", "Eddie Editor", "Editor"),
+    ("publisher", "Paula Publisher", "Publisher"),
+]
 
 
 class Command(BaseCommand):
     help = (
-        "Create (or reset) the local demo accounts and print their passwords. "
+        "Create (or reset) the local demo accounts, one per role, and print their passwords. "
         "Local mode only: refuses to run when DEBUG is off."
     )
 
@@ -18,13 +29,28 @@ class Command(BaseCommand):
                 "Refusing to create demo accounts in production mode (DJANGO_DEBUG is off)."
             )
         User = get_user_model()
+        lines = []
         with transaction.atomic():
-            password = secrets.token_urlsafe(12)
-            user, _ = User.objects.get_or_create(username="admin")
-            user.is_staff = user.is_superuser = True
-            user.email = user.email or "admin@localhost"
-            user.set_password(password)
-            user.save()
+            for username, full_name, role in DEMO_ACCOUNTS:
+                password = secrets.token_urlsafe(12)
+                first, last = full_name.split(" ", 1)
+                user, _ = User.objects.get_or_create(username=username)
+                user.first_name, user.last_name = first, last
+                user.email = user.email or f"{username}@localhost"
+                user.is_staff = True
+                user.is_superuser = role is None
+                user.set_password(password)
+                user.save()
+                if role:
+                    user.groups.set([Group.objects.get(name=role)])
+                    Person.objects.get_or_create(
+                        user=user, defaults={"name": full_name, "job_title": role}
+                    )
+                lines.append(
+                    f"  {(role or 'superuser').lower():<10} username: {username:<10} "
+                    f"password: {password}"
+                )
         self.stdout.write(self.style.SUCCESS("Local accounts (passwords change on every run):"))
-        self.stdout.write(f"  superuser  username: admin  password: {password}")
+        for line in lines:
+            self.stdout.write(line)
         self.stdout.write("  sign in at http://127.0.0.1:8000/admin/")

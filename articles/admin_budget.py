@@ -1,0 +1,5 @@
+"""Admin: the desk's budget page."""
+
+
+class BudgetAdminMixin:
+    pass
