@@ -2,6 +2,9 @@ from pathlib import Path
 
 import pytest
 
+# Password of every staff user the tests make (browser tests type it in).
+STAFF_PASSWORD = "correct-horse-battery"  # noqa: S105
+
 # The wire copy the sample fixture was made from, kept beside the fixture.
 SAMPLE_STORY_TXT = Path(__file__).resolve().parent / "fixtures" / "sample_story.txt"
 
@@ -26,3 +29,43 @@ def sample_story(db):
 def _media_root(settings, tmp_path):
     """Uploads made by a test land in its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def make_staff(db, django_user_model):
+    """Make a staff user in one of the role groups: make_staff("Editor", "eddie")."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from articles.roles import apply_roles
+
+    def make(role: str | None = None, username: str | None = None, **extra):
+        if role and not Group.objects.filter(name=role).exists():
+            # A transactional test flushed the groups the data migration made.
+            apply_roles(apps)
+        user = django_user_model.objects.create_user(
+            username=username or (role or "staff").lower(),
+            password=STAFF_PASSWORD,
+            is_staff=True,
+            **extra,
+        )
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def reporter(make_staff):
+    return make_staff("Reporter", "rita")
+
+
+@pytest.fixture
+def editor(make_staff):
+    return make_staff("Editor", "eddie")
+
+
+@pytest.fixture
+def publisher(make_staff):
+    return make_staff("Publisher", "paula")

@@ -9,7 +9,17 @@ from .admin_previews import PreviewAdminMixin
 from .admin_revisions import RevisionAdminMixin
 from .admin_workflow import WorkflowAdminMixin
 from .forms import ArticleAdminForm
-from .models import Article, Byline, Correction, Credit, RelatedLink, Section, Source, Tag
+from .models import (
+    Article,
+    Byline,
+    Correction,
+    Credit,
+    RelatedLink,
+    Section,
+    Source,
+    Tag,
+    TaggedArticle,
+)
 from .revisions import record_revision
 
 # A URL typed without a scheme is taken as https, as Django 6 will do by default.
@@ -57,6 +67,15 @@ class RelatedLinkInline(admin.TabularInline):
     extra = 0
 
 
+class TaggedArticleInline(admin.TabularInline):
+    model = TaggedArticle
+    fields = ["tag"]
+    autocomplete_fields = ["tag"]
+    extra = 0
+    verbose_name = "tag"
+    verbose_name_plural = "tags"
+
+
 class CorrectionInline(admin.StackedInline):
     model = Correction
     fields = ["kind", "text", "created_at"]
@@ -92,7 +111,7 @@ class ArticleAdmin(
         (None, {"fields": ["headline", "deck", "body", "summary"]}),
         (
             "Placement",
-            {"fields": ["section", "article_type", "tags", "source", "dateline_place"]},
+            {"fields": ["section", "article_type", "source", "dateline_place"]},
         ),
         ("Publication", {"fields": ["state", "published_at", "slug"]}),
         (
@@ -109,7 +128,13 @@ class ArticleAdmin(
             },
         ),
     ]
-    inlines = [BylineInline, CreditInline, RelatedLinkInline, CorrectionInline]
+    inlines = [
+        BylineInline,
+        CreditInline,
+        TaggedArticleInline,
+        RelatedLinkInline,
+        CorrectionInline,
+    ]
 
     def save_model(self, request, obj, form, change):
         if not change:

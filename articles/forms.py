@@ -36,7 +36,6 @@ class ArticleAdminForm(forms.ModelForm):
             "summary",
             "section",
             "article_type",
-            "tags",
             "source",
             "dateline_place",
             "slug",

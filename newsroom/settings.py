@@ -91,6 +91,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # Take the write lock when a transaction starts, so concurrent writers queue
+            # instead of failing to upgrade a read lock ("database is locked").
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            # WAL lets readers go on while one writer writes.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: local memory by default, Redis through REDIS_URL ------------------------------
@@ -137,6 +148,11 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 NEWSROOM_NAME = os.environ.get("NEWSROOM_NAME", "Newsroom")
 
 TAGGIT_CASE_INSENSITIVE = True
+
+# Seconds an open story stays marked "being edited" without a heartbeat from its editor.
+NEWSROOM_EDIT_LEASE_SECONDS = int(os.environ.get("NEWSROOM_EDIT_LEASE_SECONDS", "90"))
+# Longest life a shared preview link may be given.
+NEWSROOM_PREVIEW_MAX_DAYS = int(os.environ.get("NEWSROOM_PREVIEW_MAX_DAYS", "14"))
 
 LOGGING = {
     "version": 1,
