@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -79,6 +79,26 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
 }
 
 
+def _permissions_by_action() -> dict[str, str]:
+    permissions: dict[str, str] = {}
+    for (_state, action), transition in TRANSITIONS.items():
+        if permissions.setdefault(action, transition.permission) != transition.permission:
+            raise ImproperlyConfigured(f"Action “{action}” needs different permissions by state.")
+    return permissions
+
+
+# Whether a user may take an action never depends on the story's state, so "not allowed"
+# (403) is answered before "not possible now", and the same way whatever the state.
+ACTION_PERMISSIONS: dict[str, str] = _permissions_by_action()
+
+
+def permission_for(action: str) -> str:
+    try:
+        return ACTION_PERMISSIONS[action]
+    except KeyError:
+        raise WorkflowError(f"Unknown action “{action}”.") from None
+
+
 def transition_for(article: Article, action: str) -> Transition:
     try:
         return TRANSITIONS[(article.state, action)]
@@ -87,6 +107,21 @@ def transition_for(article: Article, action: str) -> Transition:
         raise WorkflowError(
             f"“{label}” is not possible for a story that is {article.get_state_display()}."
         ) from None
+
+
+def check(article: Article, action: str, user) -> Transition:
+    """The transition ``user`` would apply to ``article`` now; changes nothing.
+
+    Raises ``WorkflowError`` for an unknown action, then ``PermissionDenied`` when the user may
+    not take the action at all, then ``WorkflowError`` when the story's state or condition
+    rules it out.
+    """
+    if not user.has_perm(permission_for(action)):
+        raise PermissionDenied(f"You may not {Action(action).label.lower()} stories.")
+    transition = transition_for(article, action)
+    if transition.condition and not transition.condition(article):
+        raise WorkflowError(transition.condition_message)
+    return transition
 
 
 def available_actions(article: Article, user) -> list[str]:
@@ -122,16 +157,11 @@ def perform(
     """
     from .revisions import record_revision
 
-    if action not in Action.values:
-        raise WorkflowError(f"Unknown action “{action}”.")
     with transaction.atomic():
-        # Lock the row: two desks pressing buttons at once apply one after the other.
+        # Lock the row: two desks pressing buttons at once apply one after the other, and the
+        # second is checked against the state the first left.
         current = Article.objects.select_for_update().get(pk=article.pk)
-        transition = transition_for(current, action)
-        if not by.has_perm(transition.permission):
-            raise PermissionDenied(f"You may not {Action(action).label.lower()} this story.")
-        if transition.condition and not transition.condition(current):
-            raise WorkflowError(transition.condition_message)
+        transition = check(current, action, by)
 
         now = timezone.now()
         from_state = current.state
@@ -140,7 +170,8 @@ def perform(
         if action == Action.PUBLISH:
             publish_at = at or now
             current.published_at = publish_at
-            if current.first_published_at is None or current.first_published_at > publish_at:
+            # Set once: a story withdrawn and published again keeps its first appearance.
+            if current.first_published_at is None:
                 current.first_published_at = publish_at
             current.withdrawal_notice = ""
         elif action == Action.WITHDRAW:
