@@ -3,6 +3,7 @@
 from django import forms
 from django_prose_editor.fields import ProseEditorFormField
 
+from . import locking
 from .models import Article
 
 # What the body editor offers: a newsroom's needs, no more. The same allow-list is enforced on
@@ -26,6 +27,13 @@ class ArticleAdminForm(forms.ModelForm):
         config={"extensions": BODY_EDITOR_EXTENSIONS},
         sanitize=True,
     )
+    # The version the editor opened, carried through the page (rendered by the lease notice
+    # include). Not the model's ``version``: the save bumps the stored number, never this one.
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    # Who is saving; the admin sets it on the form class it builds for each request
+    # (LockingAdminMixin.get_form). Without it only the version is checked.
+    editing_user = None
 
     class Meta:
         model = Article
@@ -40,3 +48,22 @@ class ArticleAdminForm(forms.ModelForm):
             "dateline_place",
             "slug",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial.setdefault("loaded_version", self.instance.version)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is not None:
+            # Runs inside the admin's transaction: the row stays locked until the save ends.
+            try:
+                locking.guard_save(
+                    self.instance,
+                    loaded_version=cleaned_data.get("loaded_version"),
+                    user=self.editing_user,
+                )
+            except locking.EditConflict as conflict:
+                raise forms.ValidationError(str(conflict), code="edit_conflict") from None
+        return cleaned_data
