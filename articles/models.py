@@ -155,6 +155,14 @@ class ArticleQuerySet(models.QuerySet):
         """
         return self.filter(state=State.PUBLISHED, published_at__lte=timezone.now())
 
+    def scheduled(self) -> ArticleQuerySet:
+        """Published by the desk for a time that has not come yet (an embargo)."""
+        return self.filter(state=State.PUBLISHED, published_at__gt=timezone.now())
+
+    def withdrawn_after_publication(self) -> ArticleQuerySet:
+        """Stories readers once saw and the desk withdrew: their addresses answer 410."""
+        return self.filter(state=State.WITHDRAWN, first_published_at__isnull=False)
+
     def for_listing(self) -> ArticleQuerySet:
         """Newest first, with what a list item prints, in a fixed number of queries."""
         return (

@@ -3,6 +3,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from articles import views as article_views
+
 from . import views
 
 admin.site.site_header = f"{settings.NEWSROOM_NAME} desk"
@@ -12,6 +14,8 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("admin/", admin.site.urls),
     path("people/", include("people.urls")),
+    # Before the articles include; "preview" is a reserved section slug.
+    path("preview/<str:token>/", article_views.preview, name="article_preview"),
     # Last: sections take the remaining top-level slugs.
     path("", include("articles.urls")),
 ]

@@ -39,10 +39,22 @@ def test_hidden_articles_absent_from_home_page(client, hidden_articles):
         assert article.headline not in html
 
 
-@pytest.mark.parametrize("kind", ["draft", "in review", "ready", "withdrawn", "future-dated"])
-def test_hidden_article_url_is_not_served(client, hidden_articles, kind):
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        ("draft", 404),
+        ("in review", 404),
+        ("ready", 404),
+        ("future-dated", 404),
+        ("withdrawn", 410),
+    ],
+)
+def test_hidden_article_url_is_not_served(client, hidden_articles, kind, status):
+    # A story that was public and then withdrawn answers 410 Gone with a notice, never itself.
     article = hidden_articles[kind]
-    assert client.get(article.get_absolute_url()).status_code == 404
+    response = client.get(article.get_absolute_url())
+    assert response.status_code == status
+    assert article.body not in response.content.decode()
 
 
 def test_scheduled_story_appears_once_its_time_comes(client, time_machine):
