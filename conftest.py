@@ -26,9 +26,10 @@ def sample_story(db):
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    """Uploads made by a test land in its own temporary folder."""
+def _test_settings(settings, tmp_path):
+    """Uploads land in the test's own folder; passwords hash fast (tests make many users)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

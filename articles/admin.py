@@ -4,6 +4,7 @@ from django.db import models
 from django.forms.models import BaseInlineFormSet
 
 from .admin_budget import BudgetAdminMixin
+from .admin_filters import PersonFilter, PublicationDateFilter, StatusFilter
 from .admin_locking import LockingAdminMixin
 from .admin_previews import PreviewAdminMixin
 from .admin_revisions import RevisionAdminMixin
@@ -76,10 +77,29 @@ class TaggedArticleInline(admin.TabularInline):
     verbose_name_plural = "tags"
 
 
-class CorrectionInline(admin.StackedInline):
+class CorrectionInline(admin.TabularInline):
+    """Corrections printed on the story, newest first; read-only, and kept on the record.
+
+    They are added on the "Add a correction" page (articles.corrections), so the story's
+    updated time and version move and a revision names who added each one.
+    """
+
     model = Correction
-    fields = ["kind", "text", "created_at"]
+    fields = ["created_at", "kind", "text"]
+    readonly_fields = fields
     extra = 0
+    can_delete = False
+    template = "admin/articles/article/correction_inline.html"
+    verbose_name_plural = "corrections and updates (printed on the story, newest first)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Article)
@@ -92,11 +112,34 @@ class ArticleAdmin(
     admin.ModelAdmin,
 ):
     form = ArticleAdminForm
-    list_display = ["headline", "section", "article_type", "state", "published_at", "updated_at"]
-    list_filter = ["state", "section", "article_type"]
-    list_select_related = ["section"]
+    # The desk's view of the story list; columns and filters are described in admin_budget.py.
+    list_display = [
+        "headline",
+        "section",
+        "article_type",
+        "desk_status",
+        "byline_names",
+        "desk_holder",
+        "updated_at",
+    ]
+    list_filter = [
+        StatusFilter,
+        "section",
+        "article_type",
+        PersonFilter,
+        ("published_at", PublicationDateFilter),
+    ]
+    # What the columns print, joined; bylines and the latest workflow event are prefetched
+    # by the desk change list (BudgetAdminMixin.get_changelist).
+    list_select_related = ["section", "created_by", "lease__user"]
     search_fields = ["headline", "deck", "body", "contributions__person__name"]
+    search_help_text = "Headline, deck, body, or the name of anyone in the byline or credits."
     date_hierarchy = "published_at"
+    ordering = ["-updated_at", "-pk"]
+    list_per_page = 50
+    # Counting every story on each page view is a full scan on a big table; the filtered
+    # count the paginator needs is enough.
+    show_full_result_count = False
     autocomplete_fields = ["section", "source"]
     readonly_fields = [
         "state",
