@@ -6,7 +6,9 @@ import uuid
 from itertools import groupby
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -124,6 +126,52 @@ class TaggedArticle(ItemBase):
     natural_key.dependencies = ["articles.article", "articles.tag"]
 
 
+class ImageManager(models.Manager):
+    def get_by_natural_key(self, uuid):
+        return self.get(uuid=uuid)
+
+
+class Image(models.Model):
+    """A photo or graphic with what readers and screen readers need, and its renditions.
+
+    Uploads are validated and renditions made by ``articles.images``; ``renditions`` maps a
+    rendition name to its stored files so pages print ``srcset`` without touching storage.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file = models.ImageField(upload_to="images/%Y/%m/", width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    alt_text = models.CharField(
+        max_length=300, help_text="What the image shows, for readers who cannot see it."
+    )
+    caption = models.TextField(blank=True)
+    credit = models.CharField(max_length=200, blank=True, help_text="Photographer or agency.")
+    focal_x = models.FloatField(
+        default=0.5,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Horizontal focus, 0 (left) to 1 (right); crops keep it in view.",
+    )
+    focal_y = models.FloatField(
+        default=0.5,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Vertical focus, 0 (top) to 1 (bottom).",
+    )
+    renditions = models.JSONField(default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ImageManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.alt_text or self.file.name
+
+    def natural_key(self) -> tuple[str]:
+        return (str(self.uuid),)
+
+
 class State(models.TextChoices):
     DRAFT = "draft", "Draft"
     REVIEW = "review", "In review"
@@ -146,6 +194,13 @@ class ArticleType(models.TextChoices):
     SPONSORED = "sponsored", "Sponsored"
 
 
+class Syndication(models.TextChoices):
+    """How a partner's copy tells search engines where the original lives."""
+
+    CANONICAL = "canonical", "Canonical link to the original"
+    NOINDEX = "noindex", "Keep out of search engines (noindex)"
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self) -> ArticleQuerySet:
         """What the public may see: published, and not ahead of its publication time.
@@ -166,7 +221,7 @@ class ArticleQuerySet(models.QuerySet):
     def for_listing(self) -> ArticleQuerySet:
         """Newest first, with what a list item prints, in a fixed number of queries."""
         return (
-            self.select_related("section", "source")
+            self.select_related("section", "source", "lead_image")
             .prefetch_related(
                 models.Prefetch(
                     "contributions",
@@ -181,7 +236,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_page(self) -> ArticleQuerySet:
         """Everything the article page prints, in a fixed number of queries."""
-        return self.select_related("section", "source").prefetch_related(
+        return self.select_related("section", "source", "lead_image").prefetch_related(
             models.Prefetch(
                 "contributions",
                 queryset=Contribution.objects.select_related("person").order_by(
@@ -209,6 +264,21 @@ ArticleManager = models.Manager.from_queryset(ArticleQuerySet)
 class ArticleManagerWithNaturalKey(ArticleManager):
     def get_by_natural_key(self, uuid):
         return self.get(uuid=uuid)
+
+
+def article_path(section_slug: str, when, slug: str) -> str:
+    """A story's address: its section, its local publication date and its slug."""
+    local = timezone.localtime(when)
+    return reverse(
+        "articles:detail",
+        kwargs={
+            "section": section_slug,
+            "year": local.year,
+            "month": f"{local.month:02d}",
+            "day": f"{local.day:02d}",
+            "slug": slug,
+        },
+    )
 
 
 class StateWriteError(RuntimeError):
@@ -254,6 +324,21 @@ class Article(models.Model):
     dateline_place = models.CharField(
         max_length=100, blank=True, help_text="Where the story was reported from, e.g. Beijing."
     )
+    lead_image = models.ForeignKey(
+        Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="lead_of"
+    )
+    original_url = models.URLField(
+        "original URL",
+        blank=True,
+        max_length=500,
+        help_text="For syndicated copy: the story's address at its source.",
+    )
+    syndication = models.CharField(
+        max_length=20,
+        choices=Syndication.choices,
+        default=Syndication.CANONICAL,
+        help_text="With an original URL: point search engines to it, or keep this copy out.",
+    )
     tags = TaggableManager(through=TaggedArticle, blank=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
     published_at = models.DateTimeField(
@@ -281,6 +366,9 @@ class Article(models.Model):
         editable=False,
         help_text="Shown to readers at the story's address once it is withdrawn.",
     )
+    # PostgreSQL full-text document (headline A, deck and people B, body C), kept by
+    # articles.search; unused on SQLite. Its GIN index is made by a PostgreSQL-only migration.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ArticleManagerWithNaturalKey()
 
@@ -297,6 +385,7 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["state", "-published_at"], name="article_visible_idx"),
             models.Index(fields=["section", "state", "-published_at"], name="article_section_idx"),
+            models.Index(fields=["-updated_at"], name="article_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -317,22 +406,14 @@ class Article(models.Model):
                 max_length=80,
                 fallback="story",
             )
+        old_path = self._loaded_path
         super().save(*args, **kwargs)
         self._loaded_state = self.state
         self._workflow_write = False
+        self._remember_old_address(old_path)
 
     def get_absolute_url(self) -> str:
-        when = timezone.localtime(self.published_at or self.created_at)
-        return reverse(
-            "articles:detail",
-            kwargs={
-                "section": self.section.slug,
-                "year": when.year,
-                "month": f"{when.month:02d}",
-                "day": f"{when.day:02d}",
-                "slug": self.slug,
-            },
-        )
+        return article_path(self.section.slug, self.published_at or self.created_at, self.slug)
 
     def natural_key(self) -> tuple[str]:
         return (str(self.uuid),)
@@ -341,7 +422,33 @@ class Article(models.Model):
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         instance._loaded_state = instance.__dict__.get("state")
+        instance._loaded_address = tuple(
+            instance.__dict__.get(name) for name in ("slug", "section_id", "published_at")
+        )
         return instance
+
+    @property
+    def _loaded_path(self) -> str | None:
+        """The address readers had before this save, if the story was ever public."""
+        loaded = getattr(self, "_loaded_address", None)
+        if not loaded or None in loaded or self.first_published_at is None:
+            return None
+        slug, section_id, published_at = loaded
+        if (slug, section_id, published_at) == (self.slug, self.section_id, self.published_at):
+            return None
+        section_slug = Section.objects.filter(pk=section_id).values_list("slug", flat=True)
+        return article_path(section_slug.first() or "", published_at, slug)
+
+    def _remember_old_address(self, old_path: str | None) -> None:
+        """Keep a changed address answering: the old path redirects here (301)."""
+        self._loaded_address = (self.slug, self.section_id, self.published_at)
+        if old_path is None:
+            return
+        new_path = self.get_absolute_url()
+        # Moving back to a former address: it is live again, not a redirect.
+        ArticleRedirect.objects.filter(old_path=new_path).delete()
+        if old_path != new_path:
+            ArticleRedirect.objects.update_or_create(old_path=old_path, defaults={"article": self})
 
     @property
     def is_live(self) -> bool:
@@ -617,3 +724,14 @@ class PreviewLink(models.Model):
 
     def __str__(self) -> str:
         return f"Preview of {self.article} ({self.note or 'no note'})"
+
+
+class ArticleRedirect(models.Model):
+    """A former address of a public story (slug, section or date changed): answers 301."""
+
+    old_path = models.CharField(max_length=400, unique=True)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="redirects")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.old_path} → {self.article}"

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sites",
+    "django.contrib.flatpages",
+    "django.contrib.sitemaps",
     "taggit",
     "django_prose_editor",
     "people",
@@ -146,6 +149,14 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # --- The newsroom itself -------------------------------------------------------------------
 NEWSROOM_NAME = os.environ.get("NEWSROOM_NAME", "Newsroom")
+# The public host name; feeds, sitemaps and structured data build absolute URLs from it
+# (stored as the Site record by migrate; editable in the admin under Sites).
+NEWSROOM_DOMAIN = os.environ.get("NEWSROOM_DOMAIN", "127.0.0.1:8000")
+SITE_ID = 1
+
+# Uploaded images: refused above these sizes (Pillow's own bomb limit is far higher).
+NEWSROOM_IMAGE_MAX_BYTES = int(os.environ.get("NEWSROOM_IMAGE_MAX_BYTES", str(15 * 1024 * 1024)))
+NEWSROOM_IMAGE_MAX_PIXELS = int(os.environ.get("NEWSROOM_IMAGE_MAX_PIXELS", str(40_000_000)))
 
 TAGGIT_CASE_INSENSITIVE = True
 

@@ -25,7 +25,14 @@ class Person(models.Model):
     expertise = models.CharField(
         max_length=300, blank=True, help_text="Beats and subjects they cover, shown to readers."
     )
-    photo = models.ImageField(upload_to="people/%Y/", blank=True)
+    photo = models.ForeignKey(
+        "articles.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A portrait, shown on their page.",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
