@@ -1,10 +1,11 @@
-"""Admin forms for stories."""
+"""Admin forms for stories and images."""
 
 from django import forms
+from django.contrib.admin.widgets import AdminFileWidget
 from django_prose_editor.fields import ProseEditorFormField
 
-from . import locking
-from .models import Article
+from . import images, locking
+from .models import Article, Image
 
 # What the body editor offers: a newsroom's needs, no more. The same allow-list is enforced on
 # the server by articles.richtext on every save, whatever the client sends.
@@ -67,3 +68,40 @@ class ArticleAdminForm(forms.ModelForm):
             except locking.EditConflict as conflict:
                 raise forms.ValidationError(str(conflict), code="edit_conflict") from None
         return cleaned_data
+
+
+class ImageUploadField(forms.FileField):
+    """An upload checked by ``articles.images.prepare_upload``, cleaned to its stored copy.
+
+    Used instead of Django's ``ImageField`` form field, which opens the file with every
+    Pillow plugin and words each refusal the same way; this one says what was wrong, and
+    what it returns (upright, without location metadata, correctly named) is what storage
+    receives. Nothing is written before the whole form is valid.
+    """
+
+    def to_python(self, data):
+        upload = super().to_python(data)
+        if upload is None:
+            return None
+        return images.prepare_upload(upload)
+
+
+def _focal_widget() -> forms.NumberInput:
+    return forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "1"})
+
+
+class ImageAdminForm(forms.ModelForm):
+    file = ImageUploadField(
+        label="Image file",
+        widget=AdminFileWidget(attrs={"accept": images.ACCEPT_ATTRIBUTE}),
+    )
+
+    class Meta:
+        model = Image
+        fields = ["file", "alt_text", "caption", "credit", "focal_x", "focal_y"]
+        widgets = {"focal_x": _focal_widget(), "focal_y": _focal_widget()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per form, so the limits shown are the settings in force.
+        self.fields["file"].help_text = images.upload_requirements()

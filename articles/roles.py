@@ -25,6 +25,10 @@ REPORTER = [
     "articles.view_correction",
     "articles.view_revision",
     "articles.view_workflowevent",
+    # The image library: reporters upload and caption their pictures.
+    "articles.view_image",
+    "articles.add_image",
+    "articles.change_image",
 ]
 
 EDITOR = [
@@ -40,6 +44,7 @@ EDITOR = [
     "articles.add_previewlink",
     "articles.change_previewlink",
     "articles.change_tag",
+    "articles.delete_image",
     "articles.add_source",
     "articles.change_source",
     "people.change_person",
@@ -59,8 +64,13 @@ ROLES: dict[str, list[str]] = {
 }
 
 
-def apply_roles(apps, schema_editor=None) -> None:
-    """Create the role groups and give each exactly its permissions (idempotent)."""
+def apply_roles(apps, roles: dict[str, list[str]] | None = None) -> None:
+    """Create the role groups and give each exactly its permissions (idempotent).
+
+    Migrations pass the roles as they stood when written (a frozen copy), so replaying an old
+    migration never asks for a permission whose model does not exist yet.
+    """
+    roles = ROLES if roles is None else roles
     from django.contrib.auth.management import create_permissions
 
     # On a fresh database permissions are only made after all migrations; make them now.
@@ -71,7 +81,7 @@ def apply_roles(apps, schema_editor=None) -> None:
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for name, perms in ROLES.items():
+    for name, perms in roles.items():
         group, _ = Group.objects.get_or_create(name=name)
         wanted = []
         for perm in dict.fromkeys(perms):

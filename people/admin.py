@@ -7,5 +7,5 @@ from .models import Person
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["name", "job_title", "affiliation", "user"]
     search_fields = ["name", "affiliation"]
-    autocomplete_fields = ["user"]
+    autocomplete_fields = ["user", "photo"]
     fields = ["name", "slug", "job_title", "affiliation", "expertise", "bio", "photo", "user"]

@@ -15,6 +15,7 @@ from articles.models import (
     ArticleType,
     Contribution,
     EditLease,
+    Image,
     Section,
     State,
     Tag,
@@ -392,12 +393,17 @@ def test_every_autocomplete_on_the_story_form_answers_the_desk(desk):
     PersonFactory(name="Cao Desheng")
     Tag.objects.create(name="Xi Jinping")
     ArticleFactory(headline="Opera house reopens")
+    # A row is enough for the lookup; the upload path is tested in test_images.py.
+    Image.objects.create(
+        file="images/opera.jpg", width=800, height=600, alt_text="The opera house at night"
+    )
     expected = {
         "section": ("Cul", "Culture"),
         "source": ("china", "China Daily"),
         "person": ("Cao", "Cao Desheng"),
         "tag": ("xi", "Xi Jinping"),
         "target": ("opera", "Opera house reopens"),
+        "lead_image": ("night", "The opera house at night"),
     }
 
     page = page_of(desk.get(reverse("admin:articles_article_add")))
