@@ -54,7 +54,19 @@ class Source(models.Model):
 
 # Top-level paths the site uses for itself; a section may not take one as its slug.
 RESERVED_SECTION_SLUGS = frozenset(
-    {"admin", "api", "archive", "feeds", "media", "people", "preview", "search", "static", "tags"}
+    {
+        "admin",
+        "api",
+        "archive",
+        "feeds",
+        "media",
+        "people",
+        "preview",
+        "search",
+        "standards",
+        "static",
+        "tags",
+    }
 )
 
 
@@ -222,6 +234,7 @@ class ArticleQuerySet(models.QuerySet):
         """Newest first, with what a list item prints, in a fixed number of queries."""
         return (
             self.select_related("section", "source", "lead_image")
+            .defer("search_vector")
             .prefetch_related(
                 models.Prefetch(
                     "contributions",
@@ -236,25 +249,31 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_page(self) -> ArticleQuerySet:
         """Everything the article page prints, in a fixed number of queries."""
-        return self.select_related("section", "source", "lead_image").prefetch_related(
-            models.Prefetch(
-                "contributions",
-                queryset=Contribution.objects.select_related("person").order_by(
-                    "kind", "position", "pk"
+        return (
+            self.select_related("section", "source", "lead_image")
+            .defer("search_vector")
+            .prefetch_related(
+                models.Prefetch(
+                    "contributions",
+                    queryset=Contribution.objects.select_related("person").order_by(
+                        "kind", "position", "pk"
+                    ),
                 ),
-            ),
-            models.Prefetch(
-                "tagged_items",
-                queryset=TaggedArticle.objects.select_related("tag").order_by("tag__name"),
-            ),
-            models.Prefetch(
-                "related_links",
-                queryset=RelatedLink.objects.visible()
-                .select_related("target__section")
-                .order_by("position", "pk"),
-                to_attr="visible_related_links",
-            ),
-            models.Prefetch("corrections", queryset=Correction.objects.order_by("-created_at")),
+                models.Prefetch(
+                    "tagged_items",
+                    queryset=TaggedArticle.objects.select_related("tag").order_by("tag__name"),
+                ),
+                models.Prefetch(
+                    "related_links",
+                    queryset=RelatedLink.objects.visible()
+                    .select_related("target__section")
+                    .order_by("position", "pk"),
+                    to_attr="visible_related_links",
+                ),
+                models.Prefetch(
+                    "corrections", queryset=Correction.objects.order_by("-created_at")
+                ),
+            )
         )
 
 

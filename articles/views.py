@@ -4,20 +4,73 @@ Two exceptions, each marked: a preview (the story as readers will see it, before
 and the notice left at a withdrawn story's address.
 """
 
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import dateformat
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView, ListView, dates
 
 from . import previews
-from .models import Article, Section, Tag
+from .models import Article, ArticleRedirect, Section, Tag, TaggedArticle
 from .workflow import Action
 
 PAGE_SIZE = 20
+# Stories offered under "Related Stories" when the desk curated none.
+RELATED_FALLBACK_SIZE = 4
 ARTICLE_TEMPLATE = "articles/article_detail.html"
 WITHDRAWN_TEMPLATE = "articles/article_withdrawn.html"
+
+
+def tag_neighbours(story: Q, size: int = RELATED_FALLBACK_SIZE):
+    """Ids of the published stories sharing most tags with ``story``, newest first among equals.
+
+    A subquery (nothing runs until it is used), so a page can fetch the neighbours in the
+    query that fetches the story itself.
+    """
+    story_tags = TaggedArticle.objects.filter(
+        content_object__in=Article.objects.filter(story)
+    ).values("tag")
+    return (
+        Article.objects.published()
+        .exclude(story)
+        .filter(tagged_items__tag__in=story_tags)
+        .values("pk")
+        .annotate(shared=Count("tagged_items"))
+        .order_by("-shared", "-published_at", "-pk")
+        .values("pk")[:size]
+    )
+
+
+def load_story(queryset, story: Q) -> tuple[Article, list[Article]]:
+    """The story matching ``story`` in ``queryset`` (a ``for_page()`` queryset), and the
+    published stories sharing its tags, newest first: the fallback for related links.
+
+    One query for both, so the article page keeps its fixed budget whether or not the desk
+    curated related links; the neighbours' prefetched rows are the price, bounded by
+    ``RELATED_FALLBACK_SIZE``. Raises ``Http404`` when no story matches.
+    """
+    rows = list(
+        queryset.annotate(is_story=ExpressionWrapper(story, output_field=BooleanField())).filter(
+            story | Q(pk__in=tag_neighbours(story))
+        )
+    )
+    found = [row for row in rows if row.is_story]
+    if not found:
+        raise Http404("No story at this address.")
+    neighbours = sorted(
+        (row for row in rows if not row.is_story),
+        key=lambda row: (row.published_at, row.pk),
+        reverse=True,
+    )
+    return found[0], neighbours
+
+
+def related_stories(article: Article, neighbours: list[Article]) -> list[Article]:
+    """What "Related Stories" falls back to: nothing while curated links are visible."""
+    return [] if article.visible_related_links else neighbours
 
 
 class ArticleDetailView(DetailView):
@@ -28,17 +81,53 @@ class ArticleDetailView(DetailView):
         # Built per request: published() compares against the time of this request.
         return Article.objects.published().for_page()
 
+    def get_object(self, queryset=None):
+        if queryset is None:
+            queryset = self.get_queryset()
+        article, self.neighbours = load_story(queryset, Q(slug=self.kwargs["slug"]))
+        return article
+
     def get(self, request, *args, **kwargs):
         try:
             self.object = self.get_object()
         except Http404:
             # Only on a miss, so a live story's page keeps its query budget.
-            return withdrawn_notice(request, self.kwargs["slug"])
+            return moved_or_gone(request, self.kwargs["slug"])
         canonical = self.object.get_absolute_url()
         if request.path != canonical:
-            # Same story under another section or date: send readers to its one address.
-            return HttpResponsePermanentRedirect(canonical)
+            # Same slug under another section or date: this story, unless the address is a
+            # former one of another story (which had the slug first). Either way, 301.
+            return HttpResponsePermanentRedirect(moved_to(request.path) or canonical)
         return self.render_to_response(self.get_context_data(object=self.object))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            current_section=self.object.section,
+            related_stories=related_stories(self.object, self.neighbours),
+            **kwargs,
+        )
+
+
+def moved_to(path: str) -> str | None:
+    """The current address of the published story that used to live at ``path``, if any."""
+    moved = (
+        ArticleRedirect.objects.filter(old_path=path, article__in=Article.objects.published())
+        .select_related("article__section")
+        .first()
+    )
+    return moved.article.get_absolute_url() if moved else None
+
+
+def moved_or_gone(request, slug: str):
+    """No live story here: a former address of one (301), a withdrawn one (410), or 404.
+
+    A story's old address (its slug, section or date changed after it was public) leads to
+    its current one only while the story is published; once it is withdrawn, the old address
+    answers 410 with the notice, like the story's own.
+    """
+    if new_address := moved_to(request.path):
+        return HttpResponsePermanentRedirect(new_address)
+    return withdrawn_notice(request, slug)
 
 
 def withdrawn_notice(request, slug: str):
@@ -49,14 +138,15 @@ def withdrawn_notice(request, slug: str):
     """
     article = (
         Article.objects.withdrawn_after_publication()
-        .filter(slug=slug)
+        .filter(Q(slug=slug) | Q(redirects__old_path=request.path))
         .select_related("section")
         .first()
     )
     if article is None:
         raise Http404("No story at this address.")
     canonical = article.get_absolute_url()
-    if request.path != canonical:
+    if request.path != canonical and article.slug == slug:
+        # The right story under another section or date: its notice is at its address.
         return HttpResponsePermanentRedirect(canonical)
     withdrawal = article.events.filter(action=Action.WITHDRAW).first()
     response = TemplateResponse(
@@ -77,8 +167,23 @@ def render_preview(request, article: Article, **preview) -> TemplateResponse:
     of caches and search engines, and browsers send no referrer from it, so a share link's
     token never leaks through an outbound link.
     """
+    # Previews have no query budget: the related fallback gets a query of its own.
+    neighbours = list(
+        Article.objects.published()
+        .select_related("section")
+        .filter(pk__in=tag_neighbours(Q(pk=article.pk)))
+        .order_by("-published_at", "-pk")
+    )
     response = TemplateResponse(
-        request, ARTICLE_TEMPLATE, {"article": article, "object": article, "preview": preview}
+        request,
+        ARTICLE_TEMPLATE,
+        {
+            "article": article,
+            "object": article,
+            "preview": preview,
+            "current_section": article.section,
+            "related_stories": related_stories(article, neighbours),
+        },
     )
     add_never_cache_headers(response)
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -109,7 +214,9 @@ class SectionView(ListView):
         return Article.objects.published().filter(section=self.section).for_listing()
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(section=self.section, **kwargs)
+        return super().get_context_data(
+            section=self.section, current_section=self.section, **kwargs
+        )
 
 
 class TagView(ListView):
@@ -122,3 +229,79 @@ class TagView(ListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(tag=self.tag, **kwargs)
+
+
+# --- Date archives -------------------------------------------------------------------------
+# Periods are days, months and years of the newsroom's TIME_ZONE: with USE_TZ the date-based
+# views bound each period in the current time zone, and that is the one the dateline shows.
+
+
+class ArchiveMixin:
+    """What the date archives share: published stories by dateline time, none ahead of now.
+
+    ``allow_empty`` stays False: an empty period is a 404, and the links to the previous
+    and next periods skip to the nearest ones with stories.
+    """
+
+    date_field = "published_at"
+    allow_future = False
+    month_format = "%m"
+    day_format = "%d"
+
+    def get_queryset(self):
+        # Built per request (see published()); also what the previous/next lookups use, so
+        # it stays free of the listing's prefetches.
+        return Article.objects.published().order_by("-published_at", "-pk")
+
+    # The period's key in the context, and how its title prints it.
+    period = ""
+    period_format = ""
+
+    def get_dated_items(self):
+        date_list, stories, extra = super().get_dated_items()
+        return date_list, stories.for_listing(), extra
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.period:
+            # The page's heading, also its title for search engines and social cards.
+            when = dateformat.format(context[self.period], self.period_format)
+            context["archive_title"] = context["meta_title"] = f"Stories from {when}"
+        return context
+
+
+class ArchiveIndexView(ArchiveMixin, dates.ArchiveIndexView):
+    """Every month with stories, grouped by year; the stories themselves are a period away."""
+
+    template_name = "articles/article_archive.html"
+    date_list_period = "month"
+    allow_empty = True
+    context_object_name = "latest"
+    extra_context = {"meta_title": "Archive"}
+
+
+class ArchiveYearView(ArchiveMixin, dates.YearArchiveView):
+    template_name = "articles/article_archive_year.html"
+    period, period_format = "year", "Y"
+    make_object_list = True
+    paginate_by = PAGE_SIZE
+
+
+class ArchiveMonthView(ArchiveMixin, dates.MonthArchiveView):
+    template_name = "articles/article_archive_month.html"
+    period, period_format = "month", "F Y"
+    paginate_by = PAGE_SIZE
+
+
+class ArchiveDayView(ArchiveMixin, dates.DayArchiveView):
+    template_name = "articles/article_archive_day.html"
+    period, period_format = "day", "F j, Y"
+    paginate_by = PAGE_SIZE
+
+    # The day page links the neighbouring days and its own month; the neighbouring months,
+    # which DayArchiveView looks up too, would each cost a query for a link it never shows.
+    def get_previous_month(self, date):
+        return None
+
+    def get_next_month(self, date):
+        return None

@@ -5,15 +5,20 @@ from articles.models import Article
 
 from .models import Person
 
+PAGE_SIZE = 20
+
 
 class PersonView(ListView):
-    """A person's page: who they are, and their published stories."""
+    """A person's page: who they are, and the published stories they are credited on."""
 
     template_name = "people/person_detail.html"
-    paginate_by = 20
+    paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        self.person = get_object_or_404(Person, slug=self.kwargs["slug"])
+        self.person = get_object_or_404(
+            Person.objects.select_related("photo"), slug=self.kwargs["slug"]
+        )
+        # Bylines and credits alike; distinct, as someone can be both on one story.
         return (
             Article.objects.published()
             .filter(contributions__person=self.person)

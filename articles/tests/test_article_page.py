@@ -172,5 +172,5 @@ def test_home_page_query_budget_is_fixed(client, django_assert_max_num_queries, 
     with django_assert_max_num_queries(4):
         response = client.get("/")
     assert response.status_code == 200
-    shown = BeautifulSoup(response.content, "html.parser").select(".story-item h2")
+    shown = BeautifulSoup(response.content, "html.parser").select(".story-item__headline")
     assert len(shown) == n * 3  # each story and its two related targets
