@@ -1,0 +1,50 @@
+"""Rebuild every story's PostgreSQL search document.
+
+Saves keep the documents current; run this after bulk changes that bypass ``save()``
+(``QuerySet.update()``, SQL run by hand), after changing ``NEWSROOM_SEARCH_CONFIG``, or after
+restoring a database dump made without them.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+from articles import search
+from articles.models import Article
+
+
+class Command(BaseCommand):
+    help = "Rebuild the full-text search document of every story (PostgreSQL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=1000,
+            help="Stories per UPDATE, each in its own transaction (default 1000).",
+        )
+        parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
+
+    def handle(self, *args, batch_size: int, database: str, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        if connections[database].vendor != "postgresql":
+            self.stdout.write(
+                "Nothing to rebuild: this database searches the stories directly "
+                "(the search index is PostgreSQL's)."
+            )
+            return
+        # Short batches keep row locks brief on a live site.
+        ids = list(Article.objects.using(database).order_by("pk").values_list("pk", flat=True))
+        updated = 0
+        for start in range(0, len(ids), batch_size):
+            with transaction.atomic(using=database):
+                updated += search.update_search_vector(
+                    ids[start : start + batch_size], using=database
+                )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Rebuilt the search document of {updated} "
+                f"stor{'y' if updated == 1 else 'ies'} "
+                f"(configuration “{search.search_config()}”)."
+            )
+        )
