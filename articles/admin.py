@@ -140,7 +140,7 @@ class ArticleAdmin(
     # Counting every story on each page view is a full scan on a big table; the filtered
     # count the paginator needs is enough.
     show_full_result_count = False
-    autocomplete_fields = ["section", "source"]
+    autocomplete_fields = ["section", "source", "lead_image"]
     readonly_fields = [
         "state",
         "published_at",
@@ -154,7 +154,7 @@ class ArticleAdmin(
         (None, {"fields": ["headline", "deck", "body", "summary"]}),
         (
             "Placement",
-            {"fields": ["section", "article_type", "source", "dateline_place"]},
+            {"fields": ["section", "article_type", "source", "dateline_place", "lead_image"]},
         ),
         ("Publication", {"fields": ["state", "published_at", "slug"]}),
         (
@@ -212,3 +212,6 @@ class SourceAdmin(admin.ModelAdmin):
 class TagAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
+
+
+from . import admin_images  # noqa: E402, F401

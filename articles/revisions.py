@@ -28,6 +28,7 @@ from .models import (
     Article,
     ArticleType,
     Contribution,
+    Image,
     RelatedLink,
     Revision,
     Section,
@@ -65,6 +66,10 @@ def snapshot(article: Article) -> dict:
         "source_name": article.source.name if article.source_id else "",
         "article_type": article.article_type,
         "dateline_place": article.dateline_place,
+        "original_url": article.original_url,
+        "syndication": article.syndication,
+        "lead_image": article.lead_image_id,
+        "lead_image_alt": article.lead_image.alt_text if article.lead_image_id else "",
         "state": article.state,
         "published_at": article.published_at.isoformat() if article.published_at else None,
         "contributions": [
@@ -442,6 +447,9 @@ def _field_changes(old: dict, new: dict, names: _Names) -> list[FieldChange]:
         "source", "Source", lambda d: names.name(Source, d.get("source"), d.get("source_name", ""))
     )
     text("dateline_place", "Dateline place")
+    text("original_url", "Original URL")
+    choice("syndication", "Syndication", lambda d: d.get("syndication", ""))
+    choice("lead_image", "Lead image", lambda d: d.get("lead_image_alt") or "")
     text("slug", "Slug")
     listing("bylines", "Bylines", lambda d: _contribution_entries(d, "byline", names))
     listing("credits", "Credits", lambda d: _contribution_entries(d, "credit", names))
@@ -538,6 +546,19 @@ def restore(article: Article, revision: Revision, *, by) -> Restored:
                 setattr(current, f"{name}_id", data.get(name))
             elif name != "slug":
                 setattr(current, name, data.get(name, ""))
+        # Revisions recorded before these fields existed leave them as they are.
+        for name in ("original_url", "syndication"):
+            if name in data:
+                setattr(current, name, data[name])
+        if "lead_image" in data:
+            image_id = data["lead_image"]
+            if image_id and _missing(Image, {image_id}):
+                notes.append(
+                    f"Left out the lead image “{data.get('lead_image_alt') or image_id}”: "
+                    "it was deleted from the library."
+                )
+                image_id = None
+            current.lead_image_id = image_id
         slug = data.get("slug", "")
         if slug != current.slug:
             holder = Article.objects.exclude(pk=current.pk).filter(slug=slug).first()

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Flat pages (the standards page and any the desk adds) answer where nothing else does.
+    "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -152,7 +154,22 @@ NEWSROOM_NAME = os.environ.get("NEWSROOM_NAME", "Newsroom")
 # The public host name; feeds, sitemaps and structured data build absolute URLs from it
 # (stored as the Site record by migrate; editable in the admin under Sites).
 NEWSROOM_DOMAIN = os.environ.get("NEWSROOM_DOMAIN", "127.0.0.1:8000")
+# "https" in production, "http" in local mode, unless set.
+NEWSROOM_URL_SCHEME = os.environ.get("NEWSROOM_URL_SCHEME", "")
 SITE_ID = 1
+NEWSROOM_DESCRIPTION = os.environ.get("NEWSROOM_DESCRIPTION", "")
+# The publisher logo search engines show (a raster image, under static/).
+NEWSROOM_LOGO = {"path": "img/logo.png", "width": 600, "height": 60}
+NEWSROOM_LOGO_SQUARE = {"path": "img/logo-square.png", "width": 512, "height": 512}
+NEWSROOM_STANDARDS_URL = "/standards/"
+# PostgreSQL text-search configuration; run `manage.py rebuild_search_index` after a change.
+NEWSROOM_SEARCH_CONFIG = os.environ.get("NEWSROOM_SEARCH_CONFIG", "english")
+
+# Behind a TLS-terminating proxy that sets these headers (opt in: trusting them otherwise
+# lets clients forge them).
+if env_bool("DJANGO_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
 
 # Uploaded images: refused above these sizes (Pillow's own bomb limit is far higher).
 NEWSROOM_IMAGE_MAX_BYTES = int(os.environ.get("NEWSROOM_IMAGE_MAX_BYTES", str(15 * 1024 * 1024)))

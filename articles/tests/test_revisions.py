@@ -8,7 +8,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from articles import workflow
-from articles.models import Article, Byline, Contribution, RelatedLink, Revision, State, Tag
+from articles.models import (
+    Article,
+    Byline,
+    Contribution,
+    Image,
+    RelatedLink,
+    Revision,
+    State,
+    Tag,
+)
 from articles.revisions import diff, paragraphs, record_revision, restore, word_diff
 from articles.tests.factories import (
     ArticleFactory,
@@ -558,3 +567,48 @@ def test_a_failed_restore_is_reported_and_changes_nothing(client, editor, story)
     assert response.redirect_chain[0] == (revisions_url(story), 302)
     assert "the person “Cao Desheng” no longer exists" in response.content.decode()
     assert Article.objects.get(pk=story.pk).headline == "Rewritten"
+
+
+def test_restore_brings_back_the_lead_image_and_syndication(editor, story):
+    photo = Image.objects.create(
+        file="images/flood.jpg", width=1600, height=900, alt_text="Flooded street"
+    )
+    Article.objects.filter(pk=story.pk).update(
+        lead_image=photo, original_url="https://xinhua.example/flood", syndication="noindex"
+    )
+    story.refresh_from_db()
+    original = record_revision(story, by=None)
+    assert (original.data["lead_image"], original.data["lead_image_alt"]) == (
+        photo.pk,
+        "Flooded street",
+    )
+    Article.objects.filter(pk=story.pk).update(
+        lead_image=None, original_url="", syndication="canonical"
+    )
+
+    restored = restore(story, original, by=editor)
+
+    story.refresh_from_db()
+    assert (story.lead_image_id, story.original_url, story.syndication) == (
+        photo.pk,
+        "https://xinhua.example/flood",
+        "noindex",
+    )
+    assert restored.notes == []
+
+
+def test_restore_leaves_out_a_deleted_lead_image_with_a_note(editor, story):
+    photo = Image.objects.create(
+        file="images/flood.jpg", width=1600, height=900, alt_text="Flooded street"
+    )
+    Article.objects.filter(pk=story.pk).update(lead_image=photo)
+    story.refresh_from_db()
+    original = record_revision(story, by=None)
+    photo.delete()
+
+    restored = restore(story, original, by=editor)
+
+    assert Article.objects.get(pk=story.pk).lead_image_id is None
+    assert restored.notes == [
+        "Left out the lead image “Flooded street”: it was deleted from the library."
+    ]
