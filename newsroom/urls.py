@@ -22,6 +22,7 @@ urlpatterns = [
     path("preview/<str:token>/", article_views.preview, name="article_preview"),
     path("search/", SearchView.as_view(), name="search"),
     path("feeds/", include("articles.feed_urls")),
+    path("api/", include("articles.api_urls")),
     path(
         "sitemap.xml",
         sitemap_index,
