@@ -5,6 +5,7 @@ from django.forms.models import BaseInlineFormSet
 
 from .admin_budget import BudgetAdminMixin
 from .admin_filters import PersonFilter, PublicationDateFilter, StatusFilter
+from .admin_import import ImportAdminMixin
 from .admin_locking import LockingAdminMixin
 from .admin_previews import PreviewAdminMixin
 from .admin_revisions import RevisionAdminMixin
@@ -109,6 +110,7 @@ class ArticleAdmin(
     LockingAdminMixin,
     PreviewAdminMixin,
     BudgetAdminMixin,
+    ImportAdminMixin,
     admin.ModelAdmin,
 ):
     form = ArticleAdminForm
