@@ -162,6 +162,9 @@ NEWSROOM_DESCRIPTION = os.environ.get("NEWSROOM_DESCRIPTION", "")
 NEWSROOM_LOGO = {"path": "img/logo.png", "width": 600, "height": 60}
 NEWSROOM_LOGO_SQUARE = {"path": "img/logo-square.png", "width": 512, "height": 512}
 NEWSROOM_STANDARDS_URL = "/standards/"
+# Wire copy: the largest file import_story reads, and the section new wire stories go to.
+NEWSROOM_WIRE_MAX_BYTES = int(os.environ.get("NEWSROOM_WIRE_MAX_BYTES", str(10 * 1024 * 1024)))
+NEWSROOM_WIRE_SECTION = os.environ.get("NEWSROOM_WIRE_SECTION", "wire")
 # PostgreSQL text-search configuration; run `manage.py rebuild_search_index` after a change.
 NEWSROOM_SEARCH_CONFIG = os.environ.get("NEWSROOM_SEARCH_CONFIG", "english")
 
