@@ -32,6 +32,23 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache(settings):
+    """Each test starts with an empty cache, and with the public page cache off.
+
+    The page cache (newsroom.cache) is tested in newsroom/tests/test_cache.py, which turns it
+    on. Elsewhere it is off, so query budgets measure the views (a miss also costs the cache
+    one query per content generation) and tests that change rows behind the signals' back
+    (``QuerySet.update()``) see the change.
+    """
+    from django.core.cache import cache
+
+    settings.NEWSROOM_CACHE_ENABLED = False
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def make_staff(db, django_user_model):
     """Make a staff user in one of the role groups: make_staff("Editor", "eddie")."""

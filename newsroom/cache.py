@@ -1,0 +1,288 @@
+"""Publish-aware caching of what anonymous readers get: pages, feeds, sitemaps and the API.
+
+Every stored response is filed under the *content generation*, a number in Django's cache
+(shared by all app servers when the cache is Redis) that ``bump_generation()`` raises on every
+publish-relevant change (see ``articles.signals``). A publish, withdrawal, correction or
+rename therefore reaches readers at once: the next request looks under the new number and
+misses. The one change no save announces is the clock reaching a scheduled story's time, so
+no response is kept past the next scheduled publication (``entry_timeout()``).
+
+Only anonymous GET/HEAD requests are served from or stored in the cache, decided from the
+cookies before anything reads the session, so a hit costs no SQL query. Responses that set
+cookies, vary on them, stream, or say ``private``/``no-cache``/``no-store`` are never stored;
+the admin, previews, static and media files are never cached. Stored responses carry an ETag
+(the body's hash unless the view set one), Last-Modified, and, unless the view set its own
+(the API does), ``Cache-Control: public`` with ``s-maxage`` and ``stale-while-revalidate``
+for shared caches in front; conditional requests get 304. Logged-in users get
+``private, no-cache``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.cache import (
+    get_conditional_response,
+    has_vary_header,
+    patch_cache_control,
+    set_response_etag,
+)
+from django.utils.http import http_date, parse_http_date_safe
+
+GENERATION_KEY = "newsroom:content-generation"
+PAGE_KEY = "newsroom:page:{generation}:{digest}"
+NEXT_PUBLICATION_KEY = "newsroom:next-publication:{generation}"
+# Stored for "no scheduled story" so that answer is cached too.
+NO_SCHEDULED_STORY = 0
+# A redirect to a story's new address, a missing page and a withdrawn story's notice are
+# content too: they change only with a publish-relevant save, like a 200.
+CACHEABLE_STATUSES = frozenset({200, 301, 404, 410})
+CACHE_STATUS_HEADER = "X-Newsroom-Cache"
+
+logger = logging.getLogger(__name__)
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+# --- The content generation ---------------------------------------------------------------
+
+
+def _fresh_generation() -> int:
+    # Time-based (nanoseconds; bumps add one), so a generation lost from the cache (eviction,
+    # a Redis restart) starts above every number used before and never meets responses
+    # stored under an old one.
+    return time.time_ns()
+
+
+def current_generation() -> int:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, _fresh_generation(), timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+def bump_generation() -> None:
+    """Make every stored response stale, on every app server sharing the cache."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # Not there (never set, or evicted): any new number will do.
+        cache.add(GENERATION_KEY, _fresh_generation(), timeout=None)
+
+
+# --- How long a response may be kept ------------------------------------------------------
+
+
+def next_scheduled_publication(generation: int) -> datetime | None:
+    """The earliest publication time still ahead; one query per generation, not per request."""
+    from articles.models import Article
+
+    key = NEXT_PUBLICATION_KEY.format(generation=generation)
+    stored = cache.get(key)
+    now = time.time()
+    if stored is not None and (stored == NO_SCHEDULED_STORY or stored > now):
+        return None if stored == NO_SCHEDULED_STORY else datetime.fromtimestamp(stored, tz=UTC)
+    upcoming = (
+        Article.objects.scheduled()
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    cache.set(
+        key,
+        upcoming.timestamp() if upcoming else NO_SCHEDULED_STORY,
+        timeout=_setting("NEWSROOM_CACHE_SECONDS", 300),
+    )
+    return upcoming
+
+
+def entry_timeout(generation: int) -> int:
+    """Seconds a response may be kept: the setting, but never past the next scheduled story."""
+    seconds = _setting("NEWSROOM_CACHE_SECONDS", 300)
+    upcoming = next_scheduled_publication(generation)
+    if upcoming is not None:
+        seconds = min(seconds, math.floor((upcoming - timezone.now()).total_seconds()))
+    return max(seconds, 0)
+
+
+# --- Which requests and responses ---------------------------------------------------------
+
+
+def _excluded(path: str) -> bool:
+    prefixes = _setting(
+        "NEWSROOM_CACHE_EXCLUDED_PATHS", ("/admin/", "/preview/", "/static/", "/media/")
+    )
+    return path.startswith(tuple(prefixes))
+
+
+def is_anonymous(request: HttpRequest) -> bool:
+    """No session (so no login) and nothing personal to show, judged from cookies alone."""
+    cookies = request.COOKIES
+    return not (
+        settings.SESSION_COOKIE_NAME in cookies
+        # A pending flash message is shown (and used up) by the next page.
+        or CookieStorage.cookie_name in cookies
+        or "HTTP_AUTHORIZATION" in request.META
+    )
+
+
+def _cache_control(response: HttpResponse) -> set[str]:
+    return {
+        part.split("=", 1)[0].strip().lower()
+        for part in response.get("Cache-Control", "").split(",")
+        if part.strip()
+    }
+
+
+def storable(response: HttpResponse) -> bool:
+    return (
+        response.status_code in CACHEABLE_STATUSES
+        and not response.streaming
+        and not response.cookies
+        and not has_vary_header(response, "Cookie")
+        and not _cache_control(response) & {"private", "no-cache", "no-store"}
+    )
+
+
+def _address(request: HttpRequest) -> str:
+    # The host is part of the address: a response must not be served for another site name.
+    return f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+
+
+def _page_key(address: str, generation: int) -> str:
+    digest = hashlib.sha256(address.encode()).hexdigest()
+    return PAGE_KEY.format(generation=generation, digest=digest)
+
+
+# --- Headers ------------------------------------------------------------------------------
+
+
+def _public_headers(response: HttpResponse, timeout: int) -> None:
+    if response.has_header("Cache-Control"):
+        # The view set its own policy (the API's minute for partners' pollers): keep it.
+        return
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=min(_setting("NEWSROOM_CACHE_MAX_AGE", 60), timeout),
+        s_maxage=min(_setting("NEWSROOM_CACHE_S_MAXAGE", 300), timeout),
+        stale_while_revalidate=_setting("NEWSROOM_CACHE_STALE_WHILE_REVALIDATE", 60),
+    )
+
+
+def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    answer = get_conditional_response(
+        request,
+        etag=response.get("ETag"),
+        last_modified=parse_http_date_safe(response.get("Last-Modified", "")),
+        response=response,
+    )
+    if answer is not response:
+        # A 304 keeps what is not about the body: CORS (the API's partners read the ETag
+        # from script) and whether it came from the cache.
+        for name, value in response.headers.items():
+            if name.lower().startswith("access-control-") or name == CACHE_STATUS_HEADER:
+                answer[name] = value
+    return answer
+
+
+def _freeze(response: HttpResponse) -> dict:
+    return {
+        "status": response.status_code,
+        "headers": list(response.headers.items()),
+        "content": response.content,
+    }
+
+
+def _thaw(entry: dict) -> HttpResponse:
+    response = HttpResponse(entry["content"], status=entry["status"])
+    for name, value in entry["headers"]:
+        response[name] = value
+    return response
+
+
+# --- The middleware -----------------------------------------------------------------------
+
+
+class PublicCacheMiddleware:
+    """Serve and store anonymous responses under the content generation.
+
+    Sits before the session middleware: a hit returns before the session or the user is
+    looked at, and a miss sees the response after every inner middleware has had its say
+    (a session cookie, ``Vary: Cookie``, a CSRF cookie), so none of those is ever stored.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method not in ("GET", "HEAD")
+            or _excluded(request.path_info)
+            or not _setting("NEWSROOM_CACHE_ENABLED", True)
+        ):
+            return self.get_response(request)
+        if not is_anonymous(request):
+            return self._personal(request, self.get_response(request))
+
+        try:
+            address = _address(request)
+        except DisallowedHost:  # Let the usual handling answer it (400).
+            return self.get_response(request)
+        try:
+            generation = current_generation()
+            key = _page_key(address, generation)
+            entry = cache.get(key)
+        except Exception:
+            # The cache being down slows the site; it must not take it down.
+            logger.exception("Public cache unavailable; answering without it.")
+            return self.get_response(request)
+        if entry is not None:
+            response = _thaw(entry)
+            response[CACHE_STATUS_HEADER] = "hit"
+            return _conditional(request, response)
+
+        response = self.get_response(request)
+        # Only a GET's body is stored; a HEAD is answered from one but never fills the cache.
+        if request.method != "GET" or not storable(response):
+            return response
+        timeout = entry_timeout(generation)
+        if timeout <= 0:  # A scheduled story goes live within the second.
+            return response
+        if not response.has_header("ETag"):
+            set_response_etag(response)
+        if not response.has_header("Last-Modified"):
+            response["Last-Modified"] = http_date()
+        _public_headers(response, timeout)
+        try:
+            # Filed under the generation read before the view ran: if a change landed while
+            # the view was rendering, this response is under the old number, never served.
+            cache.set(key, _freeze(response), timeout=timeout)
+        except Exception:
+            logger.exception("Public cache unavailable; response not stored.")
+        response[CACHE_STATUS_HEADER] = "miss"
+        return _conditional(request, response)
+
+    @staticmethod
+    def _personal(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """A signed-in reader's page is theirs: no shared cache may keep it."""
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and "no-store" not in _cache_control(response)
+        ):
+            patch_cache_control(response, private=True, no_cache=True)
+        return response
