@@ -5,9 +5,11 @@ PY     := $(VENV)/bin/python
 LOCAL  := DJANGO_DEBUG=1
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Stories `make bench` seeds.
+ARTICLES ?= 10000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup-local test lint format check clean
+.PHONY: help install run setup-local test lint format check clean bench serve
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -39,6 +41,13 @@ lint: install ## ruff check and format check
 format: install ## Format and autofix with ruff
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+
+serve: install ## Production mode: collectstatic, then gunicorn -c gunicorn.conf.py (needs the production env)
+	$(PY) manage.py collectstatic --noinput
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py
+
+bench: install ## Seed ARTICLES stories, serve with gunicorn, load with wrk (bench/README.md)
+	$(PY) bench/run.py --articles $(ARTICLES)
 
 clean: ## Remove the venv, the local database and collected files
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
