@@ -5,6 +5,7 @@ Safe local defaults (SQLite, local media, local-memory cache); production suppli
 only when ``DJANGO_DEBUG`` asks for it, and production mode refuses the default secret key.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -59,6 +60,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app servers (hashed names, far-future caching, gzip),
+    # before anything that would spend work on a request for a stylesheet.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous pages from the publish-aware cache: before the session, so a hit costs no
+    # query, and outside everything that may set a cookie, so no such response is stored.
+    "newsroom.cache.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -89,11 +96,18 @@ TEMPLATES = [
 ]
 
 # --- Database: SQLite by default, PostgreSQL (psycopg 3) through DATABASE_URL -------------
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+# Persistent connections spare PostgreSQL a connect (and its TLS and auth) on every request;
+# the health check replaces a connection the server or a pooler dropped before it is used.
+# SQLite opens a file, so there is nothing to keep (and keeping it open across threads in
+# tests only causes trouble). DATABASE_CONN_MAX_AGE is seconds, "none" for unlimited.
+_conn_max_age_default = "0" if DATABASE_URL.startswith("sqlite") else "60"
+_conn_max_age = os.environ.get("DATABASE_CONN_MAX_AGE", "").strip() or _conn_max_age_default
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
-        conn_health_checks=True,
+        DATABASE_URL,
+        conn_max_age=None if _conn_max_age.lower() == "none" else int(_conn_max_age),
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", default=True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -141,11 +155,42 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Files ---------------------------------------------------------------------------------
-STATIC_URL = "static/"
+STATIC_URL = os.environ.get("STATIC_URL", "static/")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+
+
+def _media_storage() -> dict:
+    """Uploads go to local disk unless DJANGO_MEDIA_STORAGE names another backend.
+
+    With several app servers the disk is not shared, so production names object storage,
+    e.g. ``storages.backends.s3.S3Storage`` with its options as JSON in
+    DJANGO_MEDIA_STORAGE_OPTIONS (see README, "Deploying and scaling").
+    """
+    backend = os.environ.get("DJANGO_MEDIA_STORAGE", "").strip()
+    if not backend:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    raw_options = os.environ.get("DJANGO_MEDIA_STORAGE_OPTIONS", "").strip() or "{}"
+    try:
+        options = json.loads(raw_options)
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(
+            f"DJANGO_MEDIA_STORAGE_OPTIONS is not valid JSON: {exc}"
+        ) from exc
+    if not isinstance(options, dict):
+        raise ImproperlyConfigured("DJANGO_MEDIA_STORAGE_OPTIONS must be a JSON object.")
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+STORAGES = {
+    "default": _media_storage(),
+    # Hashed, compressed static files once `collectstatic` has run (newsroom/staticfiles.py).
+    "staticfiles": {"BACKEND": "newsroom.staticfiles.NewsroomStaticStorage"},
+}
+# Hashed names never change content, so browsers and the CDN may keep them for a year.
+WHITENOISE_MAX_AGE = int(os.environ.get("WHITENOISE_MAX_AGE", str(365 * 24 * 60 * 60)))
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
@@ -174,6 +219,26 @@ if env_bool("DJANGO_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
+# --- HTTPS: one switch for a site served over TLS -------------------------------------------
+# DJANGO_HTTPS=1 (the documented production environment) redirects plain HTTP, marks the
+# session and CSRF cookies Secure and sends HSTS. It is opt in rather than tied to DEBUG:
+# production mode also runs the test suite and benchmarks over plain HTTP on 127.0.0.1, where
+# a redirect would answer every request. `manage.py check --deploy` warns while it is off.
+HTTPS = env_bool("DJANGO_HTTPS")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=HTTPS)
+# Paths (regular expressions, no leading slash) answered over plain HTTP even so, e.g. a load
+# balancer's health check that cannot speak TLS.
+SECURE_REDIRECT_EXEMPT = env_list("DJANGO_SECURE_REDIRECT_EXEMPT")
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", default=HTTPS)
+# HSTS is only sent on HTTPS responses. A year once on; preload is a promise to browser
+# vendors that is slow to take back, so it is a separate, explicit choice.
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 60 * 60) if HTTPS else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD")
+
 # Uploaded images: refused above these sizes (Pillow's own bomb limit is far higher).
 NEWSROOM_IMAGE_MAX_BYTES = int(os.environ.get("NEWSROOM_IMAGE_MAX_BYTES", str(15 * 1024 * 1024)))
 NEWSROOM_IMAGE_MAX_PIXELS = int(os.environ.get("NEWSROOM_IMAGE_MAX_PIXELS", str(40_000_000)))
@@ -185,9 +250,31 @@ NEWSROOM_EDIT_LEASE_SECONDS = int(os.environ.get("NEWSROOM_EDIT_LEASE_SECONDS", 
 # Longest life a shared preview link may be given.
 NEWSROOM_PREVIEW_MAX_DAYS = int(os.environ.get("NEWSROOM_PREVIEW_MAX_DAYS", "14"))
 
+# The publish-aware cache of anonymous pages, feeds, sitemaps and API answers (newsroom.cache):
+# a publish-relevant save is seen at once whatever these say; they bound how long a response
+# is kept here (never past the next scheduled story) and what browsers and CDNs are told.
+NEWSROOM_CACHE_ENABLED = env_bool("NEWSROOM_CACHE_ENABLED", True)
+NEWSROOM_CACHE_SECONDS = int(os.environ.get("NEWSROOM_CACHE_SECONDS", "300"))
+NEWSROOM_CACHE_MAX_AGE = int(os.environ.get("NEWSROOM_CACHE_MAX_AGE", "60"))
+NEWSROOM_CACHE_S_MAXAGE = int(os.environ.get("NEWSROOM_CACHE_S_MAXAGE", "300"))
+NEWSROOM_CACHE_STALE_WHILE_REVALIDATE = int(
+    os.environ.get("NEWSROOM_CACHE_STALE_WHILE_REVALIDATE", "60")
+)
+NEWSROOM_CACHE_EXCLUDED_PATHS = ("/admin/", "/preview/", "/static/", "/media/")
+
+# Everything to stderr, one line per record with the process id: with several gunicorn
+# workers on several hosts, the log collector (journald, the container runtime) adds the host.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # 4xx/5xx with tracebacks; the access log is gunicorn's (gunicorn.conf.py).
+        "django.request": {"level": os.environ.get("DJANGO_REQUEST_LOG_LEVEL", "WARNING")},
+        "django.db.backends": {"level": os.environ.get("DJANGO_DB_LOG_LEVEL", "INFO")},
+    },
 }
