@@ -46,7 +46,7 @@ def test_local_defaults_are_sqlite_and_local_memory():
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
     assert loaded["debug"] is True
-    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["engine"] == "newsroom.sqlite3"
     assert loaded["cache"].endswith("LocMemCache")
     assert loaded["tz"] == "Asia/Shanghai"
 
