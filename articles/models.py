@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import operator
 import uuid
+from functools import reduce
 from itertools import groupby
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase, TagBase
 
+from newsroom.paths import path_to
 from newsroom.slugs import slugify, unique_slug
 from people.models import Person
 
@@ -92,7 +94,7 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:section", kwargs={"slug": self.slug})
+        return path_to("articles:section", slug=self.slug)
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
@@ -109,7 +111,7 @@ class Tag(TagBase):
         return slug if i is None else f"{slug}-{i + 1}"
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:tag", kwargs={"slug": self.slug})
+        return path_to("articles:tag", slug=self.slug)
 
 
 class TaggedArticleManager(models.Manager):
@@ -224,6 +226,19 @@ def public_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}state": State.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
 
 
+def pk_in_any(using: str, *subsets: models.QuerySet) -> Q:
+    """Rows whose primary key is in any of ``subsets`` (each a sliced ``values("pk")``).
+
+    PostgreSQL gets one set, a UNION ALL, which it joins to by primary key: an OR of
+    ``IN (subquery)`` tests would have it check every row of the table against each set.
+    SQLite allows no LIMIT inside a UNION, and reads an OR of sets index by index.
+    """
+    if connections[using].features.supports_slicing_ordering_in_compound:
+        first, *rest = subsets
+        return Q(pk__in=first.union(*rest, all=True)) if rest else Q(pk__in=first)
+    return reduce(operator.or_, (Q(pk__in=subset) for subset in subsets))
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self) -> ArticleQuerySet:
         """What the public may see: published, and not ahead of its publication time.
@@ -260,32 +275,41 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_page(self) -> ArticleQuerySet:
         """Everything the article page prints, in a fixed number of queries."""
-        return (
-            self.select_related("section", "source", "lead_image")
-            .defer("search_vector")
-            .prefetch_related(
-                models.Prefetch(
-                    "contributions",
-                    queryset=Contribution.objects.select_related("person").order_by(
-                        "kind", "position", "pk"
-                    ),
-                ),
-                models.Prefetch(
-                    "tagged_items",
-                    queryset=TaggedArticle.objects.select_related("tag").order_by("tag__name"),
-                ),
-                models.Prefetch(
-                    "related_links",
-                    queryset=RelatedLink.objects.visible()
-                    .select_related("target__section")
-                    .order_by("position", "pk"),
-                    to_attr="visible_related_links",
-                ),
-                models.Prefetch(
-                    "corrections", queryset=Correction.objects.order_by("-created_at")
-                ),
-            )
-        )
+        return self.for_page_joined().prefetch_related(*page_prefetches())
+
+    def for_page_joined(self) -> ArticleQuerySet:
+        """The part of ``for_page()`` that one query joins: the story's section, source
+        and lead image. ``page_prefetches()`` loads the rest for the stories that need it.
+        """
+        return self.select_related("section", "source", "lead_image").defer("search_vector")
+
+
+def page_prefetches() -> list[models.Prefetch]:
+    """What the article page prints beyond the story's row, a query each, ordered as shown:
+    contributions with their people, tags, the related links readers may follow (their
+    targets joined with what a link prints) and corrections, newest first.
+    """
+    return [
+        models.Prefetch(
+            "contributions",
+            queryset=Contribution.objects.select_related("person").order_by(
+                "kind", "position", "pk"
+            ),
+        ),
+        models.Prefetch(
+            "tagged_items",
+            queryset=TaggedArticle.objects.select_related("tag").order_by("tag__name"),
+        ),
+        models.Prefetch(
+            "related_links",
+            queryset=RelatedLink.objects.visible()
+            .select_related("target__section")
+            .defer("target__body", "target__search_vector")
+            .order_by("position", "pk"),
+            to_attr="visible_related_links",
+        ),
+        models.Prefetch("corrections", queryset=Correction.objects.order_by("-created_at")),
+    ]
 
 
 ArticleManager = models.Manager.from_queryset(ArticleQuerySet)
@@ -299,15 +323,13 @@ class ArticleManagerWithNaturalKey(ArticleManager):
 def article_path(section_slug: str, when, slug: str) -> str:
     """A story's address: its section, its local publication date and its slug."""
     local = timezone.localtime(when)
-    return reverse(
+    return path_to(
         "articles:detail",
-        kwargs={
-            "section": section_slug,
-            "year": local.year,
-            "month": f"{local.month:02d}",
-            "day": f"{local.day:02d}",
-            "slug": slug,
-        },
+        section=section_slug,
+        year=local.year,
+        month=f"{local.month:02d}",
+        day=f"{local.day:02d}",
+        slug=slug,
     )
 
 

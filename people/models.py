@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 
+from newsroom.paths import path_to
 from newsroom.slugs import unique_slug
 
 
@@ -60,7 +60,7 @@ class Person(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("people:detail", kwargs={"slug": self.slug})
+        return path_to("people:detail", slug=self.slug)
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
