@@ -4,7 +4,7 @@ Two exceptions, each marked: a preview (the story as readers will see it, before
 and the notice left at a withdrawn story's address.
 """
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, prefetch_related_objects
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -13,8 +13,19 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, dates
 
+from newsroom import cache as public_cache
+from newsroom.pagination import KeptCountMixin
+
 from . import previews
-from .models import Article, ArticleRedirect, Section, Tag, TaggedArticle
+from .models import (
+    Article,
+    ArticleRedirect,
+    Section,
+    Tag,
+    TaggedArticle,
+    page_prefetches,
+    pk_in_any,
+)
 from .workflow import Action
 
 PAGE_SIZE = 20
@@ -44,28 +55,48 @@ def tag_neighbours(story: Q, size: int = RELATED_FALLBACK_SIZE):
     )
 
 
-def load_story(queryset, story: Q) -> tuple[Article, list[Article]]:
-    """The story matching ``story`` in ``queryset`` (a ``for_page()`` queryset), and the
-    published stories sharing its tags, newest first: the fallback for related links.
+def load_story(queryset, slug: str) -> tuple[Article, list[Article]]:
+    """The story at ``slug`` in ``queryset`` (a ``for_page_joined()`` queryset) with
+    everything its page prints, and the published stories sharing its tags, newest first:
+    the fallback for related links.
 
-    One query for both, so the article page keeps its fixed budget whether or not the desk
-    curated related links; the neighbours' prefetched rows are the price, bounded by
-    ``RELATED_FALLBACK_SIZE``. Raises ``Http404`` when no story matches.
+    The story and its neighbours come in one query, so the article page keeps its fixed
+    budget whether or not the desk curated related links. Ranking the neighbours reads every
+    story sharing a tag, so their ids are kept until the next publish-relevant change
+    (``newsroom.cache.keep``) and later requests fetch them by id. Then the story alone gets
+    ``page_prefetches()``: a neighbour prints only its headline, address and section.
+    Raises ``Http404`` when no story matches.
     """
+    name = f"neighbours:{slug}"
+    known = public_cache.kept(name)
+    story = Q(slug=slug)
+    if known is public_cache.MISSING:
+        wanted = pk_in_any(
+            queryset.db, Article.objects.filter(story).values("pk"), tag_neighbours(story)
+        )
+    else:
+        wanted = story | Q(pk__in=known)
     rows = list(
         queryset.annotate(is_story=ExpressionWrapper(story, output_field=BooleanField())).filter(
-            story | Q(pk__in=tag_neighbours(story))
+            wanted
         )
     )
     found = [row for row in rows if row.is_story]
     if not found:
         raise Http404("No story at this address.")
-    neighbours = sorted(
+    others = sorted(
         (row for row in rows if not row.is_story),
         key=lambda row: (row.published_at, row.pk),
         reverse=True,
     )
-    return found[0], neighbours
+    if known is public_cache.MISSING:
+        # Only for a story that is there: addresses that miss leave nothing behind. Not
+        # bound to the schedule (that would cost the page a query): a story going live at
+        # its time joins the fallback within NEWSROOM_CACHE_SECONDS. The ids are only
+        # candidates; the query above applies published() to them every time.
+        public_cache.keep(name, [row.pk for row in others], clock=False)
+    prefetch_related_objects(found, *page_prefetches())
+    return found[0], others
 
 
 def related_stories(article: Article, neighbours: list[Article]) -> list[Article]:
@@ -79,12 +110,12 @@ class ArticleDetailView(DetailView):
 
     def get_queryset(self):
         # Built per request: published() compares against the time of this request.
-        return Article.objects.published().for_page()
+        return Article.objects.published().for_page_joined()
 
     def get_object(self, queryset=None):
         if queryset is None:
             queryset = self.get_queryset()
-        article, self.neighbours = load_story(queryset, Q(slug=self.kwargs["slug"]))
+        article, self.neighbours = load_story(queryset, self.kwargs["slug"])
         return article
 
     def get(self, request, *args, **kwargs):
@@ -205,7 +236,7 @@ def preview(request, token: str):
     return render_preview(request, article, share=True, expires_at=link.expires_at)
 
 
-class SectionView(ListView):
+class SectionView(KeptCountMixin, ListView):
     template_name = "articles/section_detail.html"
     paginate_by = PAGE_SIZE
 
@@ -213,19 +244,25 @@ class SectionView(ListView):
         self.section = get_object_or_404(Section, slug=self.kwargs["slug"])
         return Article.objects.published().filter(section=self.section).for_listing()
 
+    def count_key(self) -> str:
+        return f"section:{self.section.pk}"
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             section=self.section, current_section=self.section, **kwargs
         )
 
 
-class TagView(ListView):
+class TagView(KeptCountMixin, ListView):
     template_name = "articles/tag_detail.html"
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
         self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
         return Article.objects.published().filter(tagged_items__tag=self.tag).for_listing()
+
+    def count_key(self) -> str:
+        return f"tag:{self.tag.pk}"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(tag=self.tag, **kwargs)

@@ -23,7 +23,9 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -42,6 +44,7 @@ from django.utils.http import http_date, parse_http_date_safe
 GENERATION_KEY = "newsroom:content-generation"
 PAGE_KEY = "newsroom:page:{generation}:{digest}"
 NEXT_PUBLICATION_KEY = "newsroom:next-publication:{generation}"
+DATA_KEY = "newsroom:data:{generation}:{name}"
 # Stored for "no scheduled story" so that answer is cached too.
 NO_SCHEDULED_STORY = 0
 # A redirect to a story's new address, a missing page and a withdrawn story's notice are
@@ -115,6 +118,44 @@ def entry_timeout(generation: int) -> int:
     if upcoming is not None:
         seconds = min(seconds, math.floor((upcoming - timezone.now()).total_seconds()))
     return max(seconds, 0)
+
+
+# --- Values derived from public content -------------------------------------------------
+
+
+MISSING = object()
+T = TypeVar("T")
+
+
+def kept(name: str):
+    """The value kept under ``name`` for the current content generation, or ``MISSING``."""
+    return cache.get(DATA_KEY.format(generation=current_generation(), name=name), MISSING)
+
+
+def keep(name: str, value, *, clock: bool = True) -> None:
+    """Keep ``value`` under ``name`` until the next publish-relevant change.
+
+    ``name`` must say everything the value depends on (e.g. ``"count:section:7"``).
+    ``clock`` is for values that the clock alone can change, because they count or list
+    published stories: those are not kept past the next scheduled publication either.
+    """
+    generation = current_generation()
+    timeout = entry_timeout(generation) if clock else _setting("NEWSROOM_CACHE_SECONDS", 300)
+    if timeout > 0:
+        cache.set(DATA_KEY.format(generation=generation, name=name), value, timeout=timeout)
+
+
+def kept_for_generation(name: str, compute: Callable[[], T], *, clock: bool = True) -> T:
+    """``compute()``, kept in the cache until the next publish-relevant change (see ``keep``).
+
+    For what every page needs and few changes alter (the section navigation, the number of
+    stories in a listing): rendered pages reuse it whether or not the page cache is on.
+    """
+    value = kept(name)
+    if value is MISSING:
+        value = compute()
+        keep(name, value, clock=clock)
+    return value
 
 
 # --- Which requests and responses ---------------------------------------------------------

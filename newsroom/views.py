@@ -1,37 +1,51 @@
 from itertools import groupby
 
 from django.conf import settings
-from django.db.models import F, Q, Window
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponseNotFound, HttpResponseServerError
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.generic import ListView
 
-from articles.models import Article
+from articles.models import Article, pk_in_any
+
+from .context_processors import navigation_sections
+from .pagination import KeptCountMixin
 
 PAGE_SIZE = 20
 # Stories in each section's block on the front page.
 SECTION_BLOCK_SIZE = 4
 
 
-def front_page(stories, latest: int, per_section: int):
-    """The ``latest`` newest of ``stories``, and for each section its ``per_section`` newest
-    not already among them: ``(latest stories, [(section, its stories), …])``, sections in
-    navigation order, in one query.
+def front_page(stories, sections, latest: int, per_section: int):
+    """The ``latest`` newest of ``stories``, and for each of ``sections`` its ``per_section``
+    newest not already among them: ``(latest stories, [(section, its stories), …])``,
+    sections in navigation order, in one query (and its prefetches).
 
-    Two row numbers over the same order, one across all stories and one within each
-    section, pick both at once, so the front page costs the same however many sections
-    there are. A section's stories among the latest are always its newest, so its next
-    ``per_section`` are within its first ``latest + per_section``. ``stories`` comes from
-    ``for_listing()``; its prefetches run once for every story picked.
+    Only candidates are read: the newest ``latest`` stories, and each section's newest
+    ``latest + per_section`` (a story of the section among the latest is always one of its
+    newest, so the ones after them are within that many). Each is a short walk down a
+    listing index (``article_live_idx``, ``article_section_live_idx``), so the cost follows
+    the number of sections, never the number of stories. Two row numbers over the candidates
+    then pick the page: one across all of them, and one within each section counting only
+    the stories not among the latest. ``stories`` comes from ``published().for_listing()``.
     """
     newest_first = [F("published_at").desc(), F("pk").desc()]
+    by_date = stories.order_by(*newest_first).values("pk")
+    latest_ids = by_date[:latest]
+    subsets = [latest_ids, *(by_date.filter(section=s)[: latest + per_section] for s in sections)]
+    candidates = pk_in_any(stories.db, *subsets)
+    among_latest = ExpressionWrapper(Q(pk__in=latest_ids), output_field=BooleanField())
     rows = list(
-        stories.annotate(
+        stories.filter(candidates)
+        .annotate(
             front_rank=Window(RowNumber(), order_by=newest_first),
-            section_rank=Window(RowNumber(), partition_by=F("section_id"), order_by=newest_first),
-        ).filter(Q(front_rank__lte=latest) | Q(section_rank__lte=latest + per_section))
+            section_rank=Window(
+                RowNumber(), partition_by=[F("section_id"), among_latest], order_by=newest_first
+            ),
+        )
+        .filter(Q(front_rank__lte=latest) | Q(section_rank__lte=per_section))
     )
     # Shown once: a story among the latest is left out of its section's block.
     rest = sorted(
@@ -39,13 +53,12 @@ def front_page(stories, latest: int, per_section: int):
         key=lambda row: (row.section.position, row.section.name, row.section_rank),
     )
     blocks = [
-        (section, list(group)[:per_section])
-        for section, group in groupby(rest, key=lambda row: row.section)
+        (section, list(group)) for section, group in groupby(rest, key=lambda row: row.section)
     ]
     return [row for row in rows if row.front_rank <= latest], blocks
 
 
-class HomeView(ListView):
+class HomeView(KeptCountMixin, ListView):
     """The front page: the lead story, the latest ones, then a block for each section.
 
     Later pages (``?page=2``) carry on down the latest stories alone.
@@ -58,12 +71,17 @@ class HomeView(ListView):
         # Built per request: published() compares against the time of this request.
         return Article.objects.published().for_listing()
 
+    def count_key(self) -> str:
+        return "home"
+
     def paginate_queryset(self, queryset, page_size):
         paginator, page, stories, is_paginated = super().paginate_queryset(queryset, page_size)
         self.section_blocks = []
         if page.number == 1:
             # The first page's stories come with the section blocks, in one query.
-            stories, self.section_blocks = front_page(queryset, page_size, SECTION_BLOCK_SIZE)
+            stories, self.section_blocks = front_page(
+                queryset, navigation_sections(), page_size, SECTION_BLOCK_SIZE
+            )
             page.object_list = stories
         return paginator, page, stories, is_paginated
 

@@ -2,13 +2,14 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import ListView
 
 from articles.models import Article
+from newsroom.pagination import KeptCountMixin
 
 from .models import Person
 
 PAGE_SIZE = 20
 
 
-class PersonView(ListView):
+class PersonView(KeptCountMixin, ListView):
     """A person's page: who they are, and the published stories they are credited on."""
 
     template_name = "people/person_detail.html"
@@ -25,6 +26,9 @@ class PersonView(ListView):
             .distinct()
             .for_listing()
         )
+
+    def count_key(self) -> str:
+        return f"person:{self.person.pk}"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(person=self.person, **kwargs)

@@ -270,9 +270,14 @@ def test_home_without_stories_says_so(client):
 @pytest.mark.parametrize("count", [1, 30])
 def test_home_query_budget_is_fixed(client, django_assert_max_num_queries, count):
     build_stories(count)
-    # page count; latest stories and section blocks; their bylines; navigation sections
-    with django_assert_max_num_queries(4):
+    # page count and the next scheduled publication (kept until the content changes);
+    # latest stories and section blocks; their bylines; navigation sections (kept too)
+    with django_assert_max_num_queries(5):
         soup = get(client, "/")
+    with django_assert_max_num_queries(2):
+        assert get(client, "/").select(".story-item__headline") == soup.select(
+            ".story-item__headline"
+        )
     # Each story has a section of its own: those beyond the latest fill the section blocks.
     assert len(headlines(soup)) == count
     assert all(" · By " in text_of(m) for m in soup.select(".story-item__meta"))
@@ -327,9 +332,12 @@ def test_unknown_section_or_tag_is_not_found(client, url):
 @pytest.mark.parametrize("count", [1, 30])
 def test_section_and_tag_query_budget_is_fixed(client, django_assert_max_num_queries, url, count):
     build_stories(count, section=SectionFactory(name="World", slug="world"))
-    # section or tag; page count; stories; their bylines; navigation sections
-    with django_assert_max_num_queries(5):
+    # section or tag; page count and the next scheduled publication (kept until the content
+    # changes); stories; their bylines; navigation sections (kept too)
+    with django_assert_max_num_queries(6):
         soup = get(client, url)
+    with django_assert_max_num_queries(3):
+        assert headlines(get(client, url)) == headlines(soup)
     assert len(headlines(soup)) == min(count, PAGE_SIZE)
     assert all(" · By " in text_of(m) for m in soup.select(".story-item__meta"))
 
@@ -499,9 +507,14 @@ def article_with(n: int, *, curated: bool):
 @pytest.mark.parametrize("n", [1, 10])
 def test_article_query_budget_is_fixed(client, django_assert_max_num_queries, n, curated):
     story = article_with(n, curated=curated)
-    # story with its tag neighbours; contributions; tags; related links; corrections; sections
+    # story with its tag neighbours; contributions; tags; related links; corrections;
+    # navigation sections (then kept until the content changes)
     with django_assert_max_num_queries(6):
         soup = get(client, story.get_absolute_url())
+    with django_assert_max_num_queries(5):
+        assert get(client, story.get_absolute_url()).select(".related a") == soup.select(
+            ".related a"
+        )
     assert len(soup.select(".byline a")) == n
     assert len(soup.select(".corrections li")) == n
     assert len(soup.select(".related a")) == (n if curated else min(n, 4))
