@@ -362,7 +362,9 @@ def main(argv: list[str] | None = None) -> None:
         f"{'per gunicorn.conf.py' if (ROOT / 'gunicorn.conf.py').exists() else 'default flags'}"
         f", wrk -t{args.threads} -c{args.connections} -d{args.duration}s per endpoint, "
         f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} before / "
-        f"{os.getloadavg()[0]:.1f} after the runs. cold = page cache off ({CACHE_SWITCH}=0"
+        f"{os.getloadavg()[0]:.1f} after the runs. Cache: "
+        f"{'Redis (REDIS_URL)' if env.get('REDIS_URL') else 'local memory, one per worker'}."
+        f" cold = page cache off ({CACHE_SWITCH}=0"
         f"{'' if switch else ', which the settings do not read'}), warm = on, after a "
         "warm-up run. SQL/req: a repeated request through Django's test client.\n"
     )
