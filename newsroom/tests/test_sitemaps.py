@@ -10,10 +10,12 @@ from django.contrib.flatpages.models import FlatPage
 from django.contrib.sites.models import Site
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import http_date
 from lxml import etree
 
-from articles.models import State
+from articles.models import State, article_path
 from articles.tests.factories import (
     ArticleFactory,
     ContributionFactory,
@@ -37,7 +39,8 @@ SITEMAP_URLS.append("/sitemap-people.xml")
 PAGES_SITEMAP = "/sitemap-pages.xml"
 # Site; the pages (newest story, flat pages); each of the four others' size and newest time.
 INDEX_QUERIES = 11
-# Site, the number of entries, the entries.
+# At most: Site, the entries, and their dates (listings) or the flat pages (pages). A page is
+# never counted first.
 SITEMAP_QUERIES = 3
 
 T0 = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)
@@ -273,7 +276,50 @@ def test_articles_sitemap_is_paged_and_the_index_lists_every_page(client, monkey
     for page in pages:
         seen.extend(urlset(client, page.removeprefix(f"https://{DOMAIN}")))
     assert seen == [public(story.get_absolute_url()) for story in stories]
-    assert client.get("/sitemap-articles.xml?p=4").status_code == 404
+    for past_the_end in ("4", "0", "-1", "two", "2.5"):
+        assert client.get(f"/sitemap-articles.xml?p={past_the_end}").status_code == 404
+
+
+def test_articles_sitemap_pages_are_a_few_thousand_stories():
+    # Small enough to render in one quick request, large enough that 100,000 stories need
+    # only 50 pages; far under the protocol's 50,000.
+    assert 1000 <= sitemaps.ArticleSitemap.limit <= 5000
+
+
+def test_index_counts_the_same_entries_the_listing_pages_show(client, newsroom):
+    for name, url in [("sections", SITEMAP_URLS[1]), ("tags", SITEMAP_URLS[2])]:
+        assert sitemaps.SITEMAPS[name]().paginator.count == len(urlset(client, url))
+    assert sitemaps.PersonSitemap().paginator.count == len(urlset(client, SITEMAP_URLS[3]))
+
+
+def test_article_page_says_when_it_last_changed(client, newsroom):
+    response = client.get("/sitemap-articles.xml")
+    assert response["Last-Modified"] == http_date((T0 + timedelta(hours=2)).timestamp())
+    # Dates are printed in the site's time zone, as the |date:"c" filter printed them.
+    assert f"<lastmod>{timezone.localtime(T0).isoformat()}</lastmod>" in response.content.decode()
+
+
+def test_story_addresses_follow_the_local_date(client, at):
+    # 20:30 UTC is the next morning in Shanghai: the address carries the local date.
+    late = PublishedArticleFactory(published_at=T0.replace(hour=20, minute=30))
+    at(T0 + timedelta(days=1))
+    path = article_path(late.section.slug, late.published_at, late.slug)
+    assert "/2024/03/02/" in path
+    assert public(path) in urlset(client, "/sitemap-articles.xml")
+    assert sitemaps.story_addresses().pattern is not None
+
+
+def test_addresses_fall_back_to_reverse_when_the_pattern_is_unclear():
+    # Month and day share a sample value, so the pattern cannot be read from the sample: the
+    # check fails and every address goes through reverse().
+    addresses = sitemaps.Addresses(
+        "articles:detail",
+        sample={"section": "s", "year": 1987, "month": "11", "day": "11", "slug": "x"},
+        check={"section": "c", "year": 2003, "month": "02", "day": "05", "slug": "y"},
+    )
+    assert addresses.pattern is None
+    kwargs = {"section": "world", "year": 2024, "month": "03", "day": "01", "slug": "a-b"}
+    assert addresses(**kwargs) == reverse("articles:detail", kwargs=kwargs)
 
 
 def test_addresses_are_http_only_when_debugging(client, settings, newsroom):
@@ -388,13 +434,16 @@ ALL_SITEMAPS = ["/sitemap.xml", PAGES_SITEMAP, *SITEMAP_URLS, "/news-sitemap.xml
 
 
 @pytest.mark.parametrize("n", [1, 30])
-def test_sitemap_query_budget_is_fixed(client, django_assert_max_num_queries, n):
+def test_sitemap_query_budget_is_fixed(client, django_assert_max_num_queries, monkeypatch, n):
     make_stories(n)
+    # The last page of stories costs what the first does, however far into them it is.
+    monkeypatch.setattr(sitemaps.ArticleSitemap, "limit", 7)
+    last_page = "/sitemap-articles.xml" + ("?p=5" if n > 28 else "")
     with django_assert_max_num_queries(INDEX_QUERIES):
-        index(client)
-    for url in [PAGES_SITEMAP, *SITEMAP_URLS, "/news-sitemap.xml"]:
+        assert public(last_page) in index(client)
+    for url in [PAGES_SITEMAP, *SITEMAP_URLS, last_page, "/news-sitemap.xml"]:
         with django_assert_max_num_queries(SITEMAP_QUERIES):
-            client.get(url)
+            assert client.get(url).status_code == 200
     assert len(urlset(client, "/sitemap-people.xml")) == 3 * n
 
 
