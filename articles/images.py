@@ -21,19 +21,26 @@ renditions are stills of the first frame, as pages show them at fixed sizes besi
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
+import re
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from io import BytesIO
 from pathlib import PurePath
+from urllib.parse import urljoin
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
+from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 from PIL import ExifTags, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 from PIL import Image as PILImage
 
@@ -493,6 +500,35 @@ def _delete_files(storage, names) -> None:
 
 # --- What templates print ------------------------------------------------------------------
 
+# A storage name made only of characters ``filepath_to_uri`` leaves alone, in segments that
+# are neither empty nor start with a dot (so no "." or ".." for ``urljoin`` to resolve), with
+# no leading slash: rendition names (``_rendition_name``) always are.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*")
+
+
+@lru_cache(maxsize=16)
+def _url_prefix(base_url: str) -> str:
+    # What urljoin puts before a plain relative name: it resolves the base's own dot and empty
+    # segments (and drops its query) the same way whatever plain name follows.
+    return urljoin(base_url, "x")[:-1]
+
+
+def storage_url(storage, name: str) -> str:
+    """``storage.url(name)``, with ``FileSystemStorage``'s work done once per page.
+
+    A listing page prints six rendition URLs per story; ``FileSystemStorage.url`` quotes the
+    name and runs ``urljoin`` on each. For a storage whose ``url`` is ``FileSystemStorage``'s
+    own and a plain name (see ``_PLAIN_NAME``), quoting leaves the name as it is and urljoin
+    only puts a prefix before it, so the URL is that prefix (computed once per base URL) and
+    the name: the same string, without the work. Any other storage (S3, a CDN-signing
+    backend, a subclass with its own ``url``) and any other name go through ``storage.url``.
+    """
+    if storage.__class__.url is FileSystemStorage.url and _PLAIN_NAME.fullmatch(name):
+        base_url = storage.base_url
+        if base_url is not None:
+            return _url_prefix(base_url) + name
+    return storage.url(name)
+
 
 def _pick_src(sizes: list[dict], src_width: int) -> dict:
     fitting = [s for s in sizes if s["width"] <= src_width]
@@ -507,7 +543,7 @@ def picture_context(
     priority: bool | None = None,
     css_class: str = "",
 ) -> dict:
-    """What ``includes/picture.html`` prints for ``image`` in the set ``set_name``.
+    """What ``picture_html`` prints for ``image`` in the set ``set_name``, as a dict.
 
     Reads only the row: no query, no storage access, no decoding. Before its renditions exist
     (made after the upload commits), the original is printed at its own size.
@@ -532,14 +568,65 @@ def picture_context(
     if not recorded:
         picture.update(src=image.file.url, width=image.width, height=image.height)
         return {"picture": picture}
-    url = image.file.storage.url
+    storage = image.file.storage
     for key, *_ in RENDITION_FORMATS:
         picture[f"{key}_srcset"] = ", ".join(
-            f"{url(entry[key])} {entry['width']}w" for entry in recorded
+            f"{storage_url(storage, entry[key])} {entry['width']}w" for entry in recorded
         )
     src = _pick_src(recorded, spec.src_width)
-    picture.update(src=url(src["jpeg"]), width=src["width"], height=src["height"])
+    picture.update(src=storage_url(storage, src["jpeg"]), width=src["width"], height=src["height"])
     return {"picture": picture}
+
+
+def printed(value) -> str:
+    """What ``{{ value }}`` prints with autoescaping on, for markup built in Python.
+
+    Plain strings and (without thousand separators) integers, nearly all a page prints, skip
+    Django's lazy-aware ``conditional_escape`` and locale lookups, giving the same text.
+    """
+    if value.__class__ is str:
+        return html.escape(value)
+    if value.__class__ is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
+    return conditional_escape(localize(value))
+
+
+def picture_html(
+    image: Image | None,
+    set_name: str,
+    *,
+    sizes: str | None = None,
+    priority: bool | None = None,
+    css_class: str = "",
+) -> SafeString:
+    """A responsive ``<picture>`` for ``image`` in the set ``set_name``; "" for no picture.
+
+    Built here rather than in a template because listing pages print one per story and the
+    template engine's include and variable lookups cost more than the rest of the card. The
+    ``<source>`` (WebP) comes first, as browsers take the first type they support; the
+    ``<img>`` carries the JPEG ``srcset``, its intrinsic size (no layout shift), the alt text,
+    and either high fetch priority (an image seen first) or lazy loading.
+    """
+    picture = picture_context(
+        image, set_name, sizes=sizes, priority=priority, css_class=css_class
+    )["picture"]
+    if not picture:
+        return SafeString("")
+    css = picture["css_class"]
+    sizes_attr = printed(picture["sizes"])
+    parts = [f'<picture class="{printed(css)}">' if css else "<picture>"]
+    if webp := picture.get("webp_srcset"):
+        parts.append(f'<source type="image/webp" srcset="{printed(webp)}" sizes="{sizes_attr}">')
+    parts.append(f'<img src="{printed(picture["src"])}"')
+    if jpeg := picture.get("jpeg_srcset"):
+        parts.append(f' srcset="{printed(jpeg)}" sizes="{sizes_attr}"')
+    parts.append(
+        f' width="{printed(picture["width"])}" height="{printed(picture["height"])}"'
+        f' alt="{printed(picture["alt"])}"'
+    )
+    parts.append(' fetchpriority="high"' if picture["priority"] else ' loading="lazy"')
+    parts.append(' decoding="async"></picture>')
+    return SafeString("".join(parts))
 
 
 def rendition_url(image: Image | None, set_name: str, min_width: int = 0) -> dict | None:
@@ -556,7 +643,7 @@ def rendition_url(image: Image | None, set_name: str, min_width: int = 0) -> dic
         return None
     entry = next((e for e in recorded if e["width"] >= min_width), recorded[-1])
     return {
-        "url": image.file.storage.url(entry["jpeg"]),
+        "url": storage_url(image.file.storage, entry["jpeg"]),
         "width": entry["width"],
         "height": entry["height"],
         "type": "image/jpeg",

@@ -5,6 +5,10 @@ The set names are those of ``articles.images.RENDITION_SETS``; ``sizes`` default
 set's own, ``priority`` (True for "lead") loads the image eagerly with high fetch priority
 instead of lazily. Prints nothing for ``None``. Reads only the image row the page already
 loaded: no query, no storage access.
+
+A simple tag over ``articles.images.picture_html`` rather than an inclusion tag: listing pages
+print one picture per story, and rendering a template (with its context push) for each cost
+more than building the element in Python. The markup lives in ``picture_html``.
 """
 
 from django import template
@@ -14,8 +18,8 @@ from articles import images
 register = template.Library()
 
 
-@register.inclusion_tag("includes/picture.html")
-def picture(image, set_name: str, sizes: str = "", priority=None, css_class: str = "") -> dict:
-    return images.picture_context(
+@register.simple_tag
+def picture(image, set_name: str, sizes: str = "", priority=None, css_class: str = ""):
+    return images.picture_html(
         image, set_name, sizes=sizes or None, priority=priority, css_class=css_class
     )
