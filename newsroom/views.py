@@ -1,4 +1,4 @@
-from itertools import groupby
+from itertools import chain, groupby
 
 from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, Window
@@ -10,6 +10,7 @@ from django.views.generic import ListView
 
 from articles.models import Article, pk_in_any
 
+from . import cache as public_cache
 from .context_processors import navigation_sections
 from .pagination import KeptCountMixin
 
@@ -23,14 +24,37 @@ def front_page(stories, sections, latest: int, per_section: int):
     newest not already among them: ``(latest stories, [(section, its stories), …])``,
     sections in navigation order, in one query (and its prefetches).
 
-    Only candidates are read: the newest ``latest`` stories, and each section's newest
-    ``latest + per_section`` (a story of the section among the latest is always one of its
-    newest, so the ones after them are within that many). Each is a short walk down a
+    Picking them reads only candidates: the newest ``latest`` stories, and each section's
+    newest ``latest + per_section`` (a story of the section among the latest is always one
+    of its newest, so the ones after them are within that many). Each is a short walk down a
     listing index (``article_live_idx``, ``article_section_live_idx``), so the cost follows
     the number of sections, never the number of stories. Two row numbers over the candidates
     then pick the page: one across all of them, and one within each section counting only
     the stories not among the latest. ``stories`` comes from ``published().for_listing()``.
+
+    The pick changes only when what readers see changes, so it is kept under the content
+    generation (never past the next scheduled publication); until then the page fetches
+    its stories by id, through ``stories`` and so through ``published()`` again.
     """
+    name = f"front-page:{latest}:{per_section}"
+    picked = public_cache.kept(name)
+    if picked is public_cache.MISSING:
+        front, blocks = _pick_front_page(stories, sections, latest, per_section)
+        public_cache.keep(
+            name, ([row.pk for row in front], [[row.pk for row in rows] for _, rows in blocks])
+        )
+        return front, blocks
+    front_ids, block_ids = picked
+    found = {row.pk: row for row in stories.filter(pk__in=[*front_ids, *chain(*block_ids)])}
+    front = [found[pk] for pk in front_ids if pk in found]
+    blocks = []
+    for ids in block_ids:
+        if rows := [found[pk] for pk in ids if pk in found]:
+            blocks.append((rows[0].section, rows))
+    return front, blocks
+
+
+def _pick_front_page(stories, sections, latest: int, per_section: int):
     newest_first = [F("published_at").desc(), F("pk").desc()]
     by_date = stories.order_by(*newest_first).values("pk")
     latest_ids = by_date[:latest]

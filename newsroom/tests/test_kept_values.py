@@ -146,3 +146,32 @@ def test_kept_neighbours_are_only_candidates(client, clock):
 def test_addresses_without_a_story_keep_nothing(client, clock):
     assert client.get("/world/2025/03/10/no-such-story/").status_code == 404
     assert public_cache.kept("neighbours:no-such-story") is public_cache.MISSING
+
+
+def front_headlines(client) -> list[str]:
+    soup = BeautifulSoup(client.get("/").content, "html.parser")
+    return [a.get_text(strip=True) for a in soup.select(".story-item__headline a")]
+
+
+def test_front_page_follows_publishing_withdrawal_and_the_schedule(client, clock, publisher):
+    world = SectionFactory(name="World")
+    older = stories(3, section=world)
+    first = front_headlines(client)
+    assert first[0] == older[0].headline
+    fresh = ArticleFactory(headline="Harbour reopens", section=world)
+    publish(fresh, publisher)
+    assert front_headlines(client)[0] == "Harbour reopens"
+    workflow.withdraw(fresh, by=publisher, comment="Legal advice")
+    assert front_headlines(client) == first
+    later = ArticleFactory(headline="Bridge opens at noon", section=world)
+    publish(later, publisher, at=NOW + timedelta(minutes=1))
+    assert "Bridge opens at noon" not in front_headlines(client)
+    clock.move_to(NOW + timedelta(minutes=1, seconds=1), tick=False)
+    assert front_headlines(client)[0] == "Bridge opens at noon"
+
+
+def test_the_kept_front_page_is_only_candidates(client, clock):
+    lead, *rest = stories(3)
+    assert front_headlines(client)[0] == lead.headline
+    Article.objects.filter(pk=lead.pk).update(state=State.DRAFT)  # no signal
+    assert lead.headline not in front_headlines(client)
