@@ -3,7 +3,9 @@ and raising the public cache's content generation (see ``newsroom.cache``).
 
 Raw saves (``loaddata``) are handled too, unlike the house rule for signal handlers: the
 handlers only queue story ids, and the update reads the committed rows, so a loaded fixture
-(``make run`` loads the sample story) is searchable on PostgreSQL at once.
+(``make run`` loads the sample story) is searchable on PostgreSQL at once. On SQLite the same
+handlers rewrite the stories' rows of the FTS5 search prefilter at once, in the saving
+transaction (see ``articles.search``), and a deleted story loses its row.
 """
 
 import logging
@@ -13,7 +15,13 @@ from django.contrib.sites.models import Site
 from django.db import connections, transaction
 from django.db.backends.signals import connection_created
 from django.db.models import Q
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_migrate,
+    post_save,
+    pre_save,
+)
 from django.dispatch import receiver
 
 from newsroom import cache as public_cache
@@ -44,6 +52,12 @@ def article_saved(sender, instance, using, **kwargs):
     search.schedule_update(using, articles=[instance.pk])
 
 
+@receiver(post_delete, sender=Article, dispatch_uid="search_article_deleted")
+def article_deleted(sender, instance, using, **kwargs):
+    # PostgreSQL's document goes with the row; SQLite's index is a table of its own.
+    search.remove_from_index(using, [instance.pk])
+
+
 def contribution_changed(sender, instance, using, **kwargs):
     search.schedule_update(using, articles=[instance.article_id])
 
@@ -61,7 +75,7 @@ def person_renaming(sender, instance, using, update_fields=None, **kwargs):
     """Note whether the name changes: only then do their stories need a new document."""
     instance._search_name_changed = False
     if (
-        connections[using].vendor != "postgresql"
+        not search.keeps_index(using)
         or instance.pk is None
         or (update_fields is not None and "name" not in update_fields)
     ):
@@ -80,6 +94,18 @@ def person_saved(sender, instance, using, **kwargs):
 def add_sqlite_functions(sender, connection, **kwargs):
     if connection.vendor == "sqlite":
         search.register_sqlite_functions(connection.connection)
+        search.check_sqlite_index(connection)
+
+
+@receiver(post_migrate, dispatch_uid="search_sqlite_index_migrated")
+def sqlite_index_migrated(sender, using="default", **kwargs):
+    """After ``migrate`` (the index may have come or gone) and ``flush`` (stories went without
+    signals), note whether SQLite's index is there and drop rows of vanished stories."""
+    connection = connections[using]
+    if sender.name == "articles" and connection.vendor == "sqlite":
+        connection.ensure_connection()
+        if search.check_sqlite_index(connection):
+            search.drop_orphans_from_sqlite_index(using)
 
 
 # --- The public cache: a new content generation for every publish-relevant change -----------
