@@ -162,7 +162,8 @@ def test_story_pages_render_from_seeded_rows(seeded, client):
 
 
 def test_search_finds_seeded_stories(seeded, client):
-    """On PostgreSQL the seeder rebuilds the search index that bulk creation skipped."""
+    """The seeder rebuilds the search index (PostgreSQL's document, SQLite's FTS5 rows)
+    that bulk creation skipped."""
     story = Article.objects.published().filter(slug__regex=r"-[1-4][0-9]$").first()
     number = story.slug.rsplit("-", 1)[1]
     response = client.get("/search/", {"q": f"synthetic story {number}"})
@@ -176,3 +177,15 @@ def test_batches_do_not_change_what_is_made(db):
     seed(articles=30, batch_size=7, seed=3)
     assert Article.objects.count() == 30
     assert Article.objects.filter(published_at__lte=timezone.now()).count() >= 28
+
+
+def test_the_query_planner_has_statistics_after_seeding(seeded):
+    """A bulk load leaves SQLite without statistics (it guesses, badly, at scale) and
+    PostgreSQL waiting for autovacuum: the seeder analyses the tables it filled."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'articles_article'")
+            assert cursor.fetchone()[0] == N
+        else:
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE idx = 'article_live_idx'")
+            assert int(cursor.fetchone()[0].split()[0]) >= N - 2

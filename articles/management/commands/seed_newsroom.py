@@ -7,8 +7,8 @@ visibly synthetic ("Synthetic story 123: …", made-up words), never a real name
 
 Rows are written with ``bulk_create`` in batches, so 100,000 stories take minutes, not hours.
 That skips ``Article.save()`` and the post-save signals, which is fine here: each story is
-created in its final state, and the one thing the signals keep (PostgreSQL's search document)
-is rebuilt at the end with ``rebuild_search_index``.
+created in its final state, and the one thing the signals keep (the search index: PostgreSQL's
+document, SQLite's FTS5 rows) is rebuilt at the end with ``rebuild_search_index``.
 
 It refuses a database that already has stories: mixing synthetic copy into a real newsroom
 is never wanted, and seeding twice would only muddle the counts a benchmark relies on.
@@ -24,7 +24,7 @@ from io import BytesIO
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageDraw
@@ -136,6 +136,10 @@ class Command(BaseCommand):
             if options["verbosity"] > 1:
                 self.stdout.write(f"{made} stories")
         call_command("rebuild_search_index", verbosity=0, stdout=self.stdout)
+        # Fresh statistics for the query planner after a bulk load (SQLite has none until
+        # ANALYZE; PostgreSQL's autovacuum would get there, later).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {made} synthetic stories, {len(people)} people, {len(tags)} tags, "
