@@ -32,16 +32,6 @@ def test_closing_a_connection_analyses_the_tables_it_queried(tmp_path, django_db
     assert statistics(path) == {}
     with django_db_blocker.unblock():
         connection.close()
-    # 2,000 rows, 40 to each tag (estimated from a sample): what the planner needs to know
-    # to prefer the index.
-    rows, per_tag = map(int, statistics(path)["story_tag"].split())
-    assert 1000 <= rows <= 4000
-    assert 20 <= per_tag <= 80
-
-
-def test_new_connections_bound_the_work_of_an_analysis(tmp_path, django_db_blocker):
-    connection = connect(tmp_path / "news.sqlite3")
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("PRAGMA analysis_limit")
-        assert cursor.fetchone()[0] > 0
-        connection.close()
+    # 2,000 rows, 40 to each tag, counted rather than sampled: what the planner needs to
+    # know to prefer the index.
+    assert statistics(path)["story_tag"] == "2000 40"
