@@ -148,6 +148,13 @@ class StoryFeed(Feed):
     feed_type = NewsRssFeed
     url_name = "feeds:site_rss"
 
+    def __call__(self, request, *args, **kwargs):
+        response = super().__call__(request, *args, **kwargs)
+        # The framework writes the XML into the response in a thousand small pieces, and
+        # the WSGI server sends each piece as it comes: one piece, one send.
+        response.content = response.content
+        return response
+
     def stories(self, obj) -> QuerySet[Article]:
         return Article.objects.published()
 

@@ -433,3 +433,16 @@ def test_linked_feeds_answer(client, story):
     for path in ["/", "/world/", "/tags/trade/", "/people/cao-desheng/"]:
         for _, href in alternates(client, path):
             fetch(client, href)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/feeds/rss/", "/feeds/atom/"])
+def test_a_feed_goes_to_the_server_in_one_piece(client, url):
+    """The syndication framework writes a feed in hundreds of pieces; a WSGI server sends
+    each piece it is given, so the response hands over one."""
+    for _ in range(3):
+        story = PublishedArticleFactory()
+        story.tags.add("harbours")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert len(list(response)) == 1
