@@ -264,7 +264,7 @@ def fmt(value, pattern: str = "{:.0f}") -> str:
     return "-" if value is None else pattern.format(value)
 
 
-def table(results: list[dict]) -> str:
+def table(results: list[dict], connections: int) -> str:
     lines = [
         "| endpoint | cache | req/s | p50 ms | p99 ms | errors | bytes/resp | SQL/req |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -275,10 +275,14 @@ def table(results: list[dict]) -> str:
             # wrk counts only finished requests: none finished within the run.
             lines.append(f"| {row['endpoint']} | {row['mode']} | 0 | none finished in the run |")
             continue
+        p50, p99 = fmt(row["p50_ms"], "{:.1f}"), fmt(row["p99_ms"], "{:.1f}")
+        if row["requests"] < connections:
+            # Most connections still waited when the run ended: the latencies of the few
+            # that finished say nothing of the rest.
+            p50 = p99 = f"> run ({row['requests']} finished)"
         lines.append(
-            f"| {row['endpoint']} | {row['mode']} | {fmt(row['rps'])} | "
-            f"{fmt(row['p50_ms'], '{:.1f}')} | {fmt(row['p99_ms'], '{:.1f}')} | {errors} | "
-            f"{fmt(row['bytes_per_response'])} | {fmt(row.get('queries'))} |"
+            f"| {row['endpoint']} | {row['mode']} | {fmt(row['rps'])} | {p50} | {p99} | "
+            f"{errors} | {fmt(row['bytes_per_response'])} | {fmt(row.get('queries'))} |"
         )
     return "\n".join(lines)
 
@@ -368,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{'' if switch else ', which the settings do not read'}), warm = on, after a "
         "warm-up run. SQL/req: a repeated request through Django's test client.\n"
     )
-    report = f"{heading}\n{table(results)}\n"
+    report = f"{heading}\n{table(results, args.connections)}\n"
     sys.stdout.write("\n" + report)
     (RESULTS / f"bench-{stamp}.md").write_text(report, encoding="utf-8")
     summary = {
