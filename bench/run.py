@@ -35,6 +35,8 @@ ENDPOINTS = ["article", "home", "section", "tag", "person", "search", "feed", "s
 # The environment variable that switches the page cache, as newsroom/settings.py reads it.
 CACHE_SWITCH = "NEWSROOM_CACHE_ENABLED"
 MODES = {"cold": "0", "warm": "1"}
+# Pause before each measured run, for the requests an earlier run left in flight.
+DRAIN_SECONDS = 3
 
 LUA = """
 paths = {%s}
@@ -344,6 +346,9 @@ def main(argv: list[str] | None = None) -> None:
                 if mode == "warm":
                     # Fill each worker's cache first (the local-memory cache is per process).
                     load(wrk, port, urls[endpoint], args, max(1, args.duration // 2))
+                # Let the requests an earlier run left in flight finish: slow ones still
+                # running would be measured as part of this run.
+                time.sleep(DRAIN_SECONDS)
                 row = load(wrk, port, urls[endpoint], args, args.duration)
                 row |= {
                     "endpoint": endpoint,
