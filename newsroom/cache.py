@@ -128,8 +128,14 @@ T = TypeVar("T")
 
 
 def kept(name: str):
-    """The value kept under ``name`` for the current content generation, or ``MISSING``."""
-    return cache.get(DATA_KEY.format(generation=current_generation(), name=name), MISSING)
+    """The value kept under ``name`` for the current content generation, or ``MISSING``
+    (also when the cache cannot be reached: the caller computes it, the page still works).
+    """
+    try:
+        return cache.get(DATA_KEY.format(generation=current_generation(), name=name), MISSING)
+    except Exception:
+        logger.warning("Cache unavailable; %s is computed again.", name, exc_info=True)
+        return MISSING
 
 
 def keep(name: str, value, *, clock: bool = True) -> None:
@@ -139,10 +145,13 @@ def keep(name: str, value, *, clock: bool = True) -> None:
     ``clock`` is for values that the clock alone can change, because they count or list
     published stories: those are not kept past the next scheduled publication either.
     """
-    generation = current_generation()
-    timeout = entry_timeout(generation) if clock else _setting("NEWSROOM_CACHE_SECONDS", 300)
-    if timeout > 0:
-        cache.set(DATA_KEY.format(generation=generation, name=name), value, timeout=timeout)
+    try:
+        generation = current_generation()
+        timeout = entry_timeout(generation) if clock else _setting("NEWSROOM_CACHE_SECONDS", 300)
+        if timeout > 0:
+            cache.set(DATA_KEY.format(generation=generation, name=name), value, timeout=timeout)
+    except Exception:
+        logger.warning("Cache unavailable; %s not kept.", name, exc_info=True)
 
 
 def kept_for_generation(name: str, compute: Callable[[], T], *, clock: bool = True) -> T:

@@ -175,3 +175,28 @@ def test_the_kept_front_page_is_only_candidates(client, clock):
     assert front_headlines(client)[0] == lead.headline
     Article.objects.filter(pk=lead.pk).update(state=State.DRAFT)  # no signal
     assert lead.headline not in front_headlines(client)
+
+
+class UnreachableCache:
+    """A cache whose server is down: every call fails, as django-redis' would."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("cache server unreachable")
+
+        return fail
+
+
+@pytest.mark.parametrize("page_cache", [False, True])
+def test_pages_are_served_while_the_cache_is_down(
+    client, clock, settings, monkeypatch, page_cache
+):
+    settings.NEWSROOM_CACHE_ENABLED = page_cache
+    world = SectionFactory(name="World", slug="world")
+    story = stories(1, section=world)[0]
+    story.tags.add("harbours")
+    monkeypatch.setattr(public_cache, "cache", UnreachableCache())
+    for url in ("/", "/world/", "/tags/harbours/", story.get_absolute_url()):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert story.headline in response.content.decode()
