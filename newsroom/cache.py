@@ -1,11 +1,13 @@
 """Publish-aware caching of what anonymous readers get: pages, feeds, sitemaps and the API.
 
-Every stored response is filed under the *content generation*, a number in Django's cache
-(shared by all app servers when the cache is Redis) that ``bump_generation()`` raises on every
-publish-relevant change (see ``articles.signals``). A publish, withdrawal, correction or
-rename therefore reaches readers at once: the next request looks under the new number and
-misses. The one change no save announces is the clock reaching a scheduled story's time, so
-no response is kept past the next scheduled publication (``entry_timeout()``).
+Every stored response carries the *content generation* it was rendered under, a number in
+Django's cache (shared by all app servers when the cache is Redis) that ``bump_generation()``
+raises on every publish-relevant change (see ``articles.signals``), and is served only while
+that number is current. A publish, withdrawal, correction or rename therefore reaches
+readers at once: the next request finds a newer number and misses. A lookup reads the
+number and the entry in one round trip (``get_many``: one MGET on Redis). The one change no
+save announces is the clock reaching a scheduled story's time, so no response is kept past
+the next scheduled publication (``entry_timeout()``).
 
 Only anonymous GET/HEAD requests are served from or stored in the cache, decided from the
 cookies before anything reads the session, so a hit costs no SQL query. Responses that set
@@ -42,7 +44,7 @@ from django.utils.cache import (
 from django.utils.http import http_date, parse_http_date_safe
 
 GENERATION_KEY = "newsroom:content-generation"
-PAGE_KEY = "newsroom:page:{generation}:{digest}"
+PAGE_KEY = "newsroom:page:{digest}"
 NEXT_PUBLICATION_KEY = "newsroom:next-publication:{generation}"
 DATA_KEY = "newsroom:data:{generation}:{name}"
 # Stored for "no scheduled story" so that answer is cached too.
@@ -211,9 +213,9 @@ def _address(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
 
 
-def _page_key(address: str, generation: int) -> str:
+def _page_key(address: str) -> str:
     digest = hashlib.sha256(address.encode()).hexdigest()
-    return PAGE_KEY.format(generation=generation, digest=digest)
+    return PAGE_KEY.format(digest=digest)
 
 
 # --- Headers ------------------------------------------------------------------------------
@@ -248,8 +250,9 @@ def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     return answer
 
 
-def _freeze(response: HttpResponse) -> dict:
+def _freeze(response: HttpResponse, generation: int) -> dict:
     return {
+        "generation": generation,
         "status": response.status_code,
         "headers": list(response.headers.items()),
         "content": response.content,
@@ -291,15 +294,19 @@ class PublicCacheMiddleware:
             address = _address(request)
         except DisallowedHost:  # Let the usual handling answer it (400).
             return self.get_response(request)
+        key = _page_key(address)
         try:
-            generation = current_generation()
-            key = _page_key(address, generation)
-            entry = cache.get(key)
+            # One round trip to a shared cache: the generation and the entry together.
+            found = cache.get_many([GENERATION_KEY, key])
+            generation = found.get(GENERATION_KEY)
+            if generation is None:
+                generation = current_generation()
+            entry = found.get(key)
         except Exception:
             # The cache being down slows the site; it must not take it down.
             logger.exception("Public cache unavailable; answering without it.")
             return self.get_response(request)
-        if entry is not None:
+        if entry is not None and entry.get("generation") == generation:
             response = _thaw(entry)
             response[CACHE_STATUS_HEADER] = "hit"
             return _conditional(request, response)
@@ -317,9 +324,9 @@ class PublicCacheMiddleware:
             response["Last-Modified"] = http_date()
         _public_headers(response, timeout)
         try:
-            # Filed under the generation read before the view ran: if a change landed while
-            # the view was rendering, this response is under the old number, never served.
-            cache.set(key, _freeze(response), timeout=timeout)
+            # Marked with the generation read before the view ran: if a change landed while
+            # the view was rendering, this response carries the old number, never served.
+            cache.set(key, _freeze(response, generation), timeout=timeout)
         except Exception:
             logger.exception("Public cache unavailable; response not stored.")
         response[CACHE_STATUS_HEADER] = "miss"
