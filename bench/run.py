@@ -35,8 +35,10 @@ ENDPOINTS = ["article", "home", "section", "tag", "person", "search", "feed", "s
 # The environment variable that switches the page cache, as newsroom/settings.py reads it.
 CACHE_SWITCH = "NEWSROOM_CACHE_ENABLED"
 MODES = {"cold": "0", "warm": "1"}
-# Pause before each measured run, for the requests an earlier run left in flight.
-DRAIN_SECONDS = 3
+# Before each measured run, wait (up to SETTLE_SECONDS) until the server answers a light
+# request within SETTLED_MS: requests an earlier run left in flight have finished.
+SETTLE_SECONDS = 120
+SETTLED_MS = 50
 
 LUA = """
 paths = {%s}
@@ -188,6 +190,18 @@ class Server:
                 self.process.wait()
         if self.process:
             self.log_file.close()
+
+
+def settle(port: int) -> None:
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=60):
+            pass
+        if (time.monotonic() - started) * 1000 < SETTLED_MS:
+            return
+        time.sleep(0.5)
+    log(f"the server was still busy after {SETTLE_SECONDS} s; measuring anyway")
 
 
 def preflight(port: int, urls: dict[str, list[str]]) -> None:
@@ -348,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
                     load(wrk, port, urls[endpoint], args, max(1, args.duration // 2))
                 # Let the requests an earlier run left in flight finish: slow ones still
                 # running would be measured as part of this run.
-                time.sleep(DRAIN_SECONDS)
+                settle(port)
                 row = load(wrk, port, urls[endpoint], args, args.duration)
                 row |= {
                     "endpoint": endpoint,
