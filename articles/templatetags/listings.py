@@ -15,7 +15,7 @@ takes the list; ``story_card`` prints the story in the context's ``article``.
 """
 
 from django import template
-from django.utils.dateformat import DateFormat
+from django.utils.dates import MONTHS
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
 
@@ -46,15 +46,16 @@ def _time(value) -> str:
     """The ``<time>`` of a story: ``{{ value|date:"c" }}`` and ``{{ value|date:"H:i, F j, Y" }}``.
 
     As the ``date`` filter prints them (in the current time zone, month names in the current
-    language), from one ``DateFormat``: neither format is a format setting's name, so the
-    filter's ``get_format`` lookups would hand back the formats themselves.
+    language), built from the same pieces ``DateFormat`` uses (``c`` is ``isoformat()``,
+    ``F`` is ``MONTHS``) without its per-call set-up, which cost more than the rest of a
+    card's line.
     """
     if value is None:
         return '<time datetime=""></time>'
-    formatter = DateFormat(template_localtime(value))
+    local = template_localtime(value)
     return (
-        f'<time datetime="{printed(formatter.format("c"))}">'
-        f"{printed(formatter.format('H:i, F j, Y'))}</time>"
+        f'<time datetime="{printed(local.isoformat())}">{local.hour:02d}:{local.minute:02d}, '
+        f"{printed(str(MONTHS[local.month]))} {local.day}, {local.year:04d}</time>"
     )
 
 
