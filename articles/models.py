@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import uuid
+from datetime import datetime
 from functools import reduce
 from itertools import groupby
 
@@ -217,13 +218,17 @@ class Syndication(models.TextChoices):
     NOINDEX = "noindex", "Keep out of search engines (noindex)"
 
 
-def public_q(prefix: str = "") -> Q:
+def public_q(prefix: str = "", now: datetime | None = None) -> Q:
     """The visibility rule as a condition, for an article reached through ``prefix``.
 
     ``Article.objects.published()`` is this with no prefix; a relation to an article (a related
     link's target) applies the same rule with its path, e.g. ``public_q("target__")``.
+    ``now`` is the time of the request, the current time unless given (a page that applies
+    the rule several times passes one time to all of them).
     """
-    return Q(**{f"{prefix}state": State.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
+    if now is None:
+        now = timezone.now()
+    return Q(**{f"{prefix}state": State.PUBLISHED, f"{prefix}published_at__lte": now})
 
 
 def pk_in_any(using: str, *subsets: models.QuerySet) -> Q:
@@ -240,13 +245,13 @@ def pk_in_any(using: str, *subsets: models.QuerySet) -> Q:
 
 
 class ArticleQuerySet(models.QuerySet):
-    def published(self) -> ArticleQuerySet:
+    def published(self, now: datetime | None = None) -> ArticleQuerySet:
         """What the public may see: published, and not ahead of its publication time.
 
         The one visibility rule (see ``public_q``). Scheduled stories go live by themselves
-        because the time is compared at query time.
+        because the time is compared at query time (``now``, the current time unless given).
         """
-        return self.filter(public_q())
+        return self.filter(public_q(now=now))
 
     def scheduled(self) -> ArticleQuerySet:
         """Published by the desk for a time that has not come yet (an embargo)."""
@@ -284,10 +289,10 @@ class ArticleQuerySet(models.QuerySet):
         return self.select_related("section", "source", "lead_image").defer("search_vector")
 
 
-def page_prefetches() -> list[models.Prefetch]:
+def page_prefetches(now: datetime | None = None) -> list[models.Prefetch]:
     """What the article page prints beyond the story's row, a query each, ordered as shown:
-    contributions with their people, tags, the related links readers may follow (their
-    targets joined with what a link prints) and corrections, newest first.
+    contributions with their people, tags, the related links readers may follow at ``now``
+    (their targets joined with what a link prints) and corrections, newest first.
     """
     return [
         models.Prefetch(
@@ -302,7 +307,7 @@ def page_prefetches() -> list[models.Prefetch]:
         ),
         models.Prefetch(
             "related_links",
-            queryset=RelatedLink.objects.visible()
+            queryset=RelatedLink.objects.visible(now)
             .select_related("target__section")
             .defer("target__body", "target__search_vector")
             .order_by("position", "pk"),
@@ -634,11 +639,12 @@ class Credit(Contribution):
 
 
 class RelatedLinkQuerySet(models.QuerySet):
-    def visible(self) -> RelatedLinkQuerySet:
-        """External links, and internal links whose target the public may see."""
+    def visible(self, now: datetime | None = None) -> RelatedLinkQuerySet:
+        """External links, and internal links whose target the public may see (at ``now``,
+        the current time unless given)."""
         # The visibility rule applied to the joined target; a "target in published()"
         # subquery would build the set of every live story.
-        return self.filter(Q(target__isnull=True) | public_q("target__"))
+        return self.filter(Q(target__isnull=True) | public_q("target__", now))
 
 
 class RelatedLinkManager(models.Manager.from_queryset(RelatedLinkQuerySet)):

@@ -4,17 +4,20 @@ Two exceptions, each marked: a preview (the story as readers will see it, before
 and the notice left at a withdrawn story's address.
 """
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, prefetch_related_objects
+from datetime import datetime
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, dates
 
 from newsroom import cache as public_cache
 from newsroom.pagination import KeptCountMixin
+from newsroom.prepared import PreparedQuery, attach_related
 
 from . import previews
 from .models import (
@@ -35,7 +38,7 @@ ARTICLE_TEMPLATE = "articles/article_detail.html"
 WITHDRAWN_TEMPLATE = "articles/article_withdrawn.html"
 
 
-def tag_neighbours(story: Q, size: int = RELATED_FALLBACK_SIZE):
+def tag_neighbours(story: Q, size: int = RELATED_FALLBACK_SIZE, now: datetime | None = None):
     """Ids of the published stories sharing most tags with ``story``, newest first among equals.
 
     A subquery (nothing runs until it is used), so a page can fetch the neighbours in the
@@ -45,7 +48,7 @@ def tag_neighbours(story: Q, size: int = RELATED_FALLBACK_SIZE):
         content_object__in=Article.objects.filter(story)
     ).values("tag")
     return (
-        Article.objects.published()
+        Article.objects.published(now)
         .exclude(story)
         .filter(tagged_items__tag__in=story_tags)
         .values("pk")
@@ -55,32 +58,70 @@ def tag_neighbours(story: Q, size: int = RELATED_FALLBACK_SIZE):
     )
 
 
-def load_story(queryset, slug: str) -> tuple[Article, list[Article]]:
-    """The story at ``slug`` in ``queryset`` (a ``for_page_joined()`` queryset) with
-    everything its page prints, and the published stories sharing its tags, newest first:
-    the fallback for related links.
+def _story_with(slug: str, now: datetime, known: list[int]):
+    """The story at ``slug`` and the stories ``known`` (its neighbours), each marked
+    ``is_story`` or not, all through ``published()``."""
+    story = Q(slug=slug)
+    return (
+        Article.objects.published(now)
+        .for_page_joined()
+        .annotate(is_story=ExpressionWrapper(story, output_field=BooleanField()))
+        .filter(story | Q(pk__in=known))
+    )
+
+
+def _page_part(index: int) -> PreparedQuery:
+    """Part ``index`` of ``page_prefetches()`` for one story (by id), prepared."""
+
+    def build(story: int, now: datetime):
+        prefetch = page_prefetches(now)[index]
+        relation = Article._meta.get_field(prefetch.prefetch_through)
+        return prefetch.queryset.filter(**{relation.field.name: story})
+
+    return PreparedQuery(build)
+
+
+# The article page's queries, compiled once (``newsroom.prepared``): the story with its kept
+# neighbours, then each part of the page.
+STORY_WITH_NEIGHBOURS = PreparedQuery(_story_with)
+PAGE_PARTS = [
+    (prefetch.prefetch_through, prefetch.to_attr, _page_part(index))
+    for index, prefetch in enumerate(page_prefetches())
+]
+
+
+def load_story(slug: str, now: datetime | None = None) -> tuple[Article, list[Article]]:
+    """The published story at ``slug`` with everything its page prints, and the published
+    stories sharing its tags, newest first: the fallback for related links.
 
     The story and its neighbours come in one query, so the article page keeps its fixed
     budget whether or not the desk curated related links. Ranking the neighbours reads every
     story sharing a tag, so their ids are kept until the next publish-relevant change
     (``newsroom.cache.keep``) and later requests fetch them by id. Then the story alone gets
-    ``page_prefetches()``: a neighbour prints only its headline, address and section.
+    the parts of ``page_prefetches()``, a query each: a neighbour prints only its headline,
+    address and section. These queries have the same shape on every request, so they are
+    prepared (``newsroom.prepared``), and all apply the visibility rule at one time, ``now``.
     Raises ``Http404`` when no story matches.
     """
+    now = now or timezone.now()
     name = f"neighbours:{slug}"
     known = public_cache.kept(name)
-    story = Q(slug=slug)
     if known is public_cache.MISSING:
+        story = Q(slug=slug)
         wanted = pk_in_any(
-            queryset.db, Article.objects.filter(story).values("pk"), tag_neighbours(story)
+            Article.objects.db,
+            Article.objects.filter(story).values("pk"),
+            tag_neighbours(story, now=now),
+        )
+        queryset = (
+            Article.objects.published(now)
+            .for_page_joined()
+            .annotate(is_story=ExpressionWrapper(story, output_field=BooleanField()))
+            .filter(wanted)
         )
     else:
-        wanted = story | Q(pk__in=known)
-    rows = list(
-        queryset.annotate(is_story=ExpressionWrapper(story, output_field=BooleanField())).filter(
-            wanted
-        )
-    )
+        queryset = STORY_WITH_NEIGHBOURS(slug=slug, now=now, known=known)
+    rows = list(queryset)
     found = [row for row in rows if row.is_story]
     if not found:
         raise Http404("No story at this address.")
@@ -95,8 +136,10 @@ def load_story(queryset, slug: str) -> tuple[Article, list[Article]]:
         # its time joins the fallback within NEWSROOM_CACHE_SECONDS. The ids are only
         # candidates; the query above applies published() to them every time.
         public_cache.keep(name, [row.pk for row in others], clock=False)
-    prefetch_related_objects(found, *page_prefetches())
-    return found[0], others
+    story = found[0]
+    for accessor, to_attr, part in PAGE_PARTS:
+        attach_related(story, accessor, list(part(story=story.pk, now=now)), to_attr=to_attr)
+    return story, others
 
 
 def related_stories(article: Article, neighbours: list[Article]) -> list[Article]:
@@ -108,14 +151,9 @@ class ArticleDetailView(DetailView):
     context_object_name = "article"
     template_name = ARTICLE_TEMPLATE
 
-    def get_queryset(self):
-        # Built per request: published() compares against the time of this request.
-        return Article.objects.published().for_page_joined()
-
     def get_object(self, queryset=None):
-        if queryset is None:
-            queryset = self.get_queryset()
-        article, self.neighbours = load_story(queryset, self.kwargs["slug"])
+        # Through published() at the time of this request (see load_story).
+        article, self.neighbours = load_story(self.kwargs["slug"])
         return article
 
     def get(self, request, *args, **kwargs):
