@@ -91,6 +91,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "newsroom.context_processors.site",
             ],
+            # {% url %} with its addresses remembered (newsroom/paths.py).
+            "builtins": ["newsroom.templatetags.remembered_urls"],
         },
     },
 ]
