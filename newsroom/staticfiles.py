@@ -16,6 +16,26 @@ logger = logging.getLogger(__name__)
 
 class NewsroomStaticStorage(CompressedManifestStaticFilesStorage):
     _warned_missing_manifest = False
+    # Addresses remembered per storage (a page asks for the same few on every request).
+    MAX_REMEMBERED_URLS = 1_000
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._remembered_urls: dict[tuple[str, bool], str] = {}
+
+    def url(self, name, force=False):
+        """The address of ``name``, remembered: it depends only on the manifest, read once
+        when the storage is made, and the settings, whose change makes a new storage."""
+        key = (name, force)
+        try:
+            return self._remembered_urls[key]
+        except KeyError:
+            pass
+        url = super().url(name, force)
+        if len(self._remembered_urls) >= self.MAX_REMEMBERED_URLS:
+            self._remembered_urls.clear()
+        self._remembered_urls[key] = url
+        return url
 
     def stored_name(self, name):
         if not self.hashed_files:
