@@ -15,6 +15,7 @@ Reads the template context to tell which page it is on and hands the rest to
 """
 
 from django import template
+from django.utils.safestring import SafeString
 
 from articles import structured_data as sd
 
@@ -67,6 +68,14 @@ def page_meta(context) -> sd.PageMeta | None:
         title=context.get("meta_title", ""),
         description=context.get("meta_description", ""),
     )
+
+
+@register.simple_tag(takes_context=True)
+def page_meta_tags(context) -> SafeString:
+    """The page's description, robots, canonical, Open Graph, Twitter and JSON-LD tags
+    (``PageMeta.head_html()``); nothing where ``page_meta`` finds no request."""
+    meta = page_meta(context)
+    return meta.head_html() if meta is not None else SafeString("")
 
 
 @register.filter
