@@ -6,7 +6,7 @@ and the notice left at a withdrawn story's address.
 
 from datetime import datetime
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -58,15 +58,35 @@ def tag_neighbours(story: Q, size: int = RELATED_FALLBACK_SIZE, now: datetime | 
     )
 
 
+# Parts of the page most stories lack: the story's row carries the id of one of their rows
+# (or None), so the page skips their queries when it has none.
+OPTIONAL_PARTS = {"related_links": "any_related_link", "corrections": "any_correction"}
+
+
+def _marked(queryset, story: Q):
+    """``queryset`` with each row marked ``is_story`` (matches ``story``) and, per optional
+    part, the id of one of its rows or None (curated links whether or not their targets are
+    live). A scalar subquery with a limit, not EXISTS: PostgreSQL may answer an EXISTS by
+    hashing the whole table, while this one is always an index probe per row."""
+    return queryset.annotate(
+        is_story=ExpressionWrapper(story, output_field=BooleanField()),
+        **{
+            flag: Subquery(
+                Article._meta.get_field(accessor)
+                .related_model.objects.filter(article=OuterRef("pk"))
+                .values("pk")[:1]
+            )
+            for accessor, flag in OPTIONAL_PARTS.items()
+        },
+    )
+
+
 def _story_with(slug: str, now: datetime, known: list[int]):
-    """The story at ``slug`` and the stories ``known`` (its neighbours), each marked
-    ``is_story`` or not, all through ``published()``."""
+    """The story at ``slug`` and the stories ``known`` (its neighbours), marked, all through
+    ``published()``."""
     story = Q(slug=slug)
-    return (
-        Article.objects.published(now)
-        .for_page_joined()
-        .annotate(is_story=ExpressionWrapper(story, output_field=BooleanField()))
-        .filter(story | Q(pk__in=known))
+    return _marked(Article.objects.published(now).for_page_joined(), story).filter(
+        story | Q(pk__in=known)
     )
 
 
@@ -98,8 +118,9 @@ def load_story(slug: str, now: datetime | None = None) -> tuple[Article, list[Ar
     budget whether or not the desk curated related links. Ranking the neighbours reads every
     story sharing a tag, so their ids are kept until the next publish-relevant change
     (``newsroom.cache.keep``) and later requests fetch them by id. Then the story alone gets
-    the parts of ``page_prefetches()``, a query each: a neighbour prints only its headline,
-    address and section. These queries have the same shape on every request, so they are
+    the parts of ``page_prefetches()``, a query each (none for related links or corrections
+    when its row says it has none): a neighbour prints only its headline, address and
+    section. These queries have the same shape on every request, so they are
     prepared (``newsroom.prepared``), and all apply the visibility rule at one time, ``now``.
     Raises ``Http404`` when no story matches.
     """
@@ -113,12 +134,7 @@ def load_story(slug: str, now: datetime | None = None) -> tuple[Article, list[Ar
             Article.objects.filter(story).values("pk"),
             tag_neighbours(story, now=now),
         )
-        queryset = (
-            Article.objects.published(now)
-            .for_page_joined()
-            .annotate(is_story=ExpressionWrapper(story, output_field=BooleanField()))
-            .filter(wanted)
-        )
+        queryset = _marked(Article.objects.published(now).for_page_joined(), story).filter(wanted)
     else:
         queryset = STORY_WITH_NEIGHBOURS(slug=slug, now=now, known=known)
     rows = list(queryset)
@@ -138,7 +154,12 @@ def load_story(slug: str, now: datetime | None = None) -> tuple[Article, list[Ar
         public_cache.keep(name, [row.pk for row in others], clock=False)
     story = found[0]
     for accessor, to_attr, part in PAGE_PARTS:
-        attach_related(story, accessor, list(part(story=story.pk, now=now)), to_attr=to_attr)
+        flag = OPTIONAL_PARTS.get(accessor)
+        if flag is None or getattr(story, flag) is not None:
+            rows = list(part(story=story.pk, now=now))
+        else:
+            rows = []
+        attach_related(story, accessor, rows, to_attr=to_attr)
     return story, others
 
 

@@ -520,6 +520,32 @@ def test_article_query_budget_is_fixed(client, django_assert_max_num_queries, n,
     assert len(soup.select(".related a")) == (n if curated else min(n, 4))
 
 
+def test_stories_without_links_or_corrections_skip_those_queries(
+    client, django_assert_num_queries
+):
+    story = PublishedArticleFactory()
+    ContributionFactory(article=story)
+    story.tags.add("harbours")
+    url = story.get_absolute_url()
+    get(client, url)
+    # story with its neighbours; contributions; tags
+    with django_assert_num_queries(3):
+        soup = get(client, url)
+    assert soup.select(".corrections li") == []
+    assert soup.select_one(".related") is None
+    # A link to a story readers cannot see yet costs its query and prints nothing.
+    RelatedLinkFactory(article=story, target=ArticleFactory(headline="Not out yet"))
+    assert "Not out yet" not in str(get(client, url))  # values kept per content, refreshed
+    with django_assert_num_queries(4):
+        soup = get(client, url)
+    assert "Not out yet" not in str(soup)
+    CorrectionFactory(article=story, text="An earlier version misnamed the port.")
+    assert "misnamed the port" in get(client, url).select_one(".corrections li").get_text()
+    with django_assert_num_queries(5):
+        soup = get(client, url)
+    assert "misnamed the port" in soup.select_one(".corrections li").get_text()
+
+
 def test_preview_offers_the_same_fallback_as_the_public_page(client, editor, time_machine):
     from articles import previews
 
