@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
@@ -54,6 +54,7 @@ class _Compiled:
     # (None, constant, None) for a parameter that is the same on every run.
     params: tuple[tuple[Any, Any, Callable | None], ...]
     state: dict
+    converters: dict = field(default_factory=dict)
 
 
 class _CompiledSQLCompiler(SQLCompiler):
@@ -68,6 +69,19 @@ class _CompiledSQLCompiler(SQLCompiler):
 
     def as_sql(self, with_limits=True, with_col_aliases=False):
         return self.query.prepared_sql, self.query.prepared_params
+
+    def get_converters(self, expressions):
+        """The columns' converters, worked out once per compiled query and connection (they
+        are the connection's methods, so each thread's connection has its own)."""
+        remembered = self.query.prepared_converters
+        key = (id(self.connection), *map(id, expressions))
+        try:
+            return remembered[key][0]
+        except KeyError:
+            converters = super().get_converters(expressions)
+            # The expressions and connection are kept with them, so no id is reused.
+            remembered[key] = (converters, expressions, self.connection)
+            return converters
 
 
 class _PreparedSQLQuery(Query):
@@ -111,6 +125,7 @@ class PreparedQuery:
         query.__class__ = _PreparedSQLQuery
         query.prepared_sql = compiled.sql
         query.prepared_state = compiled.state
+        query.prepared_converters = compiled.converters
         query.prepared_params = tuple(
             _value(values, name, index, adapt) for name, index, adapt in compiled.params
         )
