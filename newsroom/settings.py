@@ -93,6 +93,8 @@ TEMPLATES = [
             ],
             # {% url %} with its addresses remembered (newsroom/paths.py).
             "builtins": ["newsroom.templatetags.remembered_urls"],
+            # The project package is not an app: its tag libraries are named here.
+            "libraries": {"site_chrome": "newsroom.templatetags.site_chrome"},
         },
     },
 ]
