@@ -26,6 +26,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -71,16 +72,35 @@ def _fresh_generation() -> int:
     return time.time_ns()
 
 
+# Within a request (PublicCacheMiddleware opens the scope) the generation is read once: a
+# page reads several kept values, and on Redis each read would be a round trip.
+_request_generation: ContextVar[dict | None] = ContextVar("newsroom_generation", default=None)
+
+
 def current_generation() -> int:
+    scope = _request_generation.get()
+    if scope is not None and "generation" in scope:
+        return scope["generation"]
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         cache.add(GENERATION_KEY, _fresh_generation(), timeout=None)
         generation = cache.get(GENERATION_KEY)
+    if scope is not None:
+        scope["generation"] = generation
     return generation
+
+
+def _remember_generation(generation: int) -> None:
+    scope = _request_generation.get()
+    if scope is not None:
+        scope["generation"] = generation
 
 
 def bump_generation() -> None:
     """Make every stored response stale, on every app server sharing the cache."""
+    scope = _request_generation.get()
+    if scope is not None:
+        scope.pop("generation", None)
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # Not there (never set, or evicted): any new number will do.
@@ -281,6 +301,13 @@ class PublicCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        scope = _request_generation.set({})
+        try:
+            return self._answer(request)
+        finally:
+            _request_generation.reset(scope)
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
         if (
             request.method not in ("GET", "HEAD")
             or _excluded(request.path_info)
@@ -301,6 +328,7 @@ class PublicCacheMiddleware:
             generation = found.get(GENERATION_KEY)
             if generation is None:
                 generation = current_generation()
+            _remember_generation(generation)
             entry = found.get(key)
         except Exception:
             # The cache being down slows the site; it must not take it down.

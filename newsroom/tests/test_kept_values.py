@@ -200,3 +200,36 @@ def test_pages_are_served_while_the_cache_is_down(
         response = client.get(url)
         assert response.status_code == 200, url
         assert story.headline in response.content.decode()
+
+
+def test_a_request_reads_the_generation_once(client, settings, monkeypatch):
+    """Several kept values a page, one read of the generation (a round trip on Redis)."""
+    settings.NEWSROOM_CACHE_ENABLED = False
+    story = PublishedArticleFactory()
+    story.tags.add("harbours")
+    client.get(story.get_absolute_url())
+    reads = []
+    real_get = public_cache.cache.get
+
+    def counting_get(key, *args, **kwargs):
+        reads.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(public_cache.cache, "get", counting_get)
+    assert client.get(story.get_absolute_url()).status_code == 200
+    kept_reads = [key for key in reads if key.startswith("newsroom:data:")]
+    assert len(kept_reads) >= 2  # the navigation and the story's neighbours
+    assert reads.count(public_cache.GENERATION_KEY) == 1
+
+
+def test_a_change_within_a_request_is_seen_by_what_follows_it(monkeypatch):
+    scope = public_cache._request_generation.set({})
+    try:
+        before = public_cache.current_generation()
+        public_cache.keep("answer", 1, clock=False)
+        assert public_cache.kept("answer") == 1
+        public_cache.bump_generation()
+        assert public_cache.current_generation() != before
+        assert public_cache.kept("answer") is public_cache.MISSING
+    finally:
+        public_cache._request_generation.reset(scope)
