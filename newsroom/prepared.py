@@ -105,21 +105,33 @@ class PreparedQuery:
     """``PreparedQuery(build)``: ``build(**values)`` returns a queryset whose shape does not
     depend on the values; calling the prepared query with the same names returns that
     queryset, unevaluated, compiled once per database, time zone and list lengths.
+
+    ``shape`` names arguments that do change the SQL (a page's offset, written into it as
+    ``LIMIT``/``OFFSET``): they are passed to ``build`` as given, and each value of them is
+    compiled once. They must take few values (a page number, not an id).
     """
 
-    def __init__(self, build: Callable[..., QuerySet]):
+    def __init__(self, build: Callable[..., QuerySet], *, shape: tuple[str, ...] = ()):
         self.build = build
+        self.shape = shape
         self._compiled: dict[tuple, _Compiled] = {}
 
     def __call__(self, *, using: str = DEFAULT_DB_ALIAS, **values) -> QuerySet:
+        shaping = {name: values.pop(name) for name in self.shape}
         lengths = tuple(
             (name, len(value)) for name, value in values.items() if isinstance(value, list | tuple)
         )
-        key = (using, timezone.get_current_timezone_name(), tuple(values), lengths)
+        key = (
+            using,
+            timezone.get_current_timezone_name(),
+            tuple(values),
+            lengths,
+            tuple(shaping.values()),
+        )
         compiled = self._compiled.get(key)
         if compiled is None:
             # Two threads may both compile a new shape; either result is the same.
-            compiled = self._compiled[key] = self._compile(using, values)
+            compiled = self._compiled[key] = self._compile(using, values, shaping)
         queryset = compiled.template._chain()
         query = queryset.query
         query.__class__ = _PreparedSQLQuery
@@ -131,7 +143,7 @@ class PreparedQuery:
         )
         return queryset
 
-    def _compile(self, using: str, values: dict) -> _Compiled:
+    def _compile(self, using: str, values: dict, shaping: dict) -> _Compiled:
         """Build and compile twice, with two sets of stand-ins: each parameter must be the
         same constant both times, or the same value's stand-in both times; the SQL text must
         not change. A value a query does not use at all is fine; one it transforms (a
@@ -141,7 +153,7 @@ class PreparedQuery:
         runs = []
         for seed in (0, 1):
             stand_ins = _stand_ins(values, seed)
-            template = self.build(**stand_ins).using(using)
+            template = self.build(**stand_ins, **shaping).using(using)
             compiler = template.query.get_compiler(using=using)
             try:
                 sql, params = compiler.as_sql()

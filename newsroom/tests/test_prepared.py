@@ -167,3 +167,19 @@ def test_attach_related_reads_like_a_prefetch(django_assert_num_queries):
         assert all(row.article is fresh for row in rows)
     attach_related(fresh, "corrections", [], to_attr="shown_corrections")
     assert fresh.shown_corrections == []
+
+
+def test_shape_arguments_are_compiled_per_value(stories, django_assert_num_queries):
+    built = []
+
+    def page(now, offset):
+        built.append(offset)
+        return Article.objects.published(now).order_by("-published_at", "-pk")[offset : offset + 2]
+
+    prepared = PreparedQuery(page, shape=("offset",))
+    newest_first = list(Article.objects.published(NOW).order_by("-published_at", "-pk"))
+    with django_assert_num_queries(1):
+        assert list(prepared(now=NOW, offset=0)) == newest_first[:2]
+    assert list(prepared(now=NOW, offset=2)) == newest_first[2:4]
+    assert list(prepared(now=NOW, offset=0)) == newest_first[:2]
+    assert built == [0, 0, 2, 2]
