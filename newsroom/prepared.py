@@ -30,7 +30,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.models.sql.query import Query
 from django.utils import timezone
@@ -111,6 +111,9 @@ class PreparedQuery:
     compiled once. They must take few values (a page number, not an id).
     """
 
+    # Compiled shapes kept at most (lengths of lists, values of shape arguments).
+    MAX_SHAPES = 256
+
     def __init__(self, build: Callable[..., QuerySet], *, shape: tuple[str, ...] = ()):
         self.build = build
         self.shape = shape
@@ -130,6 +133,8 @@ class PreparedQuery:
         )
         compiled = self._compiled.get(key)
         if compiled is None:
+            if len(self._compiled) >= self.MAX_SHAPES:
+                self._compiled.clear()  # a crawler walking every page of a listing
             # Two threads may both compile a new shape; either result is the same.
             compiled = self._compiled[key] = self._compile(using, values, shaping)
         queryset = compiled.template._chain()
@@ -259,3 +264,32 @@ def attach_related(instance, accessor: str, rows: list, to_attr: str | None = No
     if not hasattr(instance, "_prefetched_objects_cache"):
         instance._prefetched_objects_cache = {}
     instance._prefetched_objects_cache[field.remote_field.cache_name] = queryset
+
+
+class PreparedPrefetch:
+    """``prefetch_related_objects(instances, prefetch)`` for a reverse foreign key, prepared.
+
+    ``make_prefetch()`` returns the ``Prefetch`` (its lookup on ``model``, its queryset and
+    ``to_attr``), as a listing defines it; the rows of all ``instances`` come in one query,
+    compiled once per number of instances, in the queryset's order, and each instance gets
+    its own (``attach_related``).
+    """
+
+    def __init__(self, model, make_prefetch: Callable[[], Prefetch]):
+        prefetch = make_prefetch()
+        self.accessor = prefetch.prefetch_through
+        self.to_attr = prefetch.to_attr
+        self.parent = model._meta.get_field(self.accessor).field
+        lookup = f"{self.parent.name}__in"
+        self.query = PreparedQuery(
+            lambda parents: make_prefetch().queryset.filter(**{lookup: parents})
+        )
+
+    def __call__(self, instances: list, *, using: str = DEFAULT_DB_ALIAS) -> None:
+        parents = list(dict.fromkeys(instance.pk for instance in instances))
+        rows = list(self.query(parents=parents, using=using)) if parents else []
+        by_parent: dict[Any, list] = {pk: [] for pk in parents}
+        for row in rows:
+            by_parent[getattr(row, self.parent.attname)].append(row)
+        for instance in instances:
+            attach_related(instance, self.accessor, by_parent[instance.pk], to_attr=self.to_attr)

@@ -16,7 +16,7 @@ from articles.tests.factories import (
     PublishedArticleFactory,
     SectionFactory,
 )
-from newsroom.prepared import PreparedQuery, PreparedQueryError, attach_related
+from newsroom.prepared import PreparedPrefetch, PreparedQuery, PreparedQueryError, attach_related
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +183,38 @@ def test_shape_arguments_are_compiled_per_value(stories, django_assert_num_queri
     assert list(prepared(now=NOW, offset=2)) == newest_first[2:4]
     assert list(prepared(now=NOW, offset=0)) == newest_first[:2]
     assert built == [0, 0, 2, 2]
+
+
+def test_prepared_prefetch_gives_each_instance_its_rows(stories, django_assert_num_queries):
+    from django.db.models import Prefetch
+
+    first, second, third, _ = stories
+    for position in (3, 1, 2):
+        ContributionFactory(article=first, position=position)
+    ContributionFactory(article=third, position=1)
+
+    def bylines():
+        return Prefetch(
+            "contributions",
+            queryset=Contribution.objects.select_related("person").order_by("position", "pk"),
+            to_attr="shown",
+        )
+
+    prefetch = PreparedPrefetch(Article, bylines)
+    instances = list(Article.objects.filter(pk__in=[first.pk, second.pk, third.pk]))
+    with django_assert_num_queries(1):
+        prefetch(instances)
+        printed = {
+            a.pk: [(c.position, c.person.name, c.article is a) for c in a.shown] for a in instances
+        }
+    expected = {
+        a.pk: [
+            (c.position, c.person.name, True) for c in a.contributions.order_by("position", "pk")
+        ]
+        for a in instances
+    }
+    assert printed == expected
+    assert [p for p, _, _ in printed[first.pk]] == [1, 2, 3]
+    assert printed[second.pk] == []
+    with django_assert_num_queries(0):
+        prefetch([])
