@@ -127,6 +127,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_SERVER_SIDE_BINDING", default=True
+):
+    # Parameters bound by the server, so psycopg prepares a statement the fifth time it
+    # runs and PostgreSQL skips parsing and planning it from then on: public pages run the
+    # same few statements (newsroom/prepared.py) on every request. Set
+    # DATABASE_SERVER_SIDE_BINDING=0 behind a pooler that cannot keep prepared statements
+    # (PgBouncer in transaction mode before 1.21).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: local memory by default, Redis through REDIS_URL ------------------------------

@@ -60,22 +60,34 @@ def seed_newsroom(stories: int) -> None:
     on every 10th.
     """
     article = Article._meta.db_table
+    # One statement an execute(): parameters are bound by the server, which takes one
+    # command at a time.
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {Section._meta.db_table} (name, slug, description, position)
-            SELECT 'Section ' || s, 'section-' || s, '', s FROM generate_series(1, %s) s;
-            INSERT INTO {Source._meta.db_table} (name, slug, url)
-            VALUES ('China Daily', 'china-daily', '');
-            INSERT INTO {Person._meta.db_table}
-                (name, slug, job_title, affiliation, bio, expertise)
-            SELECT 'Person ' || p, 'person-' || p, '', '', '', ''
-            FROM generate_series(1, %s) p;
-            INSERT INTO {Tag._meta.db_table} (name, slug)
-            SELECT 'Tag ' || t, 'tag-' || t FROM generate_series(1, %s) t;
-            """,  # noqa: S608 (table names from the models, numbers as parameters)
-            [SECTIONS, PEOPLE, TAGS],
-        )
+        for sql, params in [
+            (
+                f"""INSERT INTO {Section._meta.db_table} (name, slug, description, position)
+                SELECT 'Section ' || s, 'section-' || s, '', s FROM generate_series(1, %s) s""",
+                [SECTIONS],
+            ),
+            (
+                f"""INSERT INTO {Source._meta.db_table} (name, slug, url)
+                VALUES ('China Daily', 'china-daily', '')""",
+                [],
+            ),
+            (
+                f"""INSERT INTO {Person._meta.db_table}
+                    (name, slug, job_title, affiliation, bio, expertise)
+                SELECT 'Person ' || p, 'person-' || p, '', '', '', ''
+                FROM generate_series(1, %s) p""",
+                [PEOPLE],
+            ),
+            (
+                f"""INSERT INTO {Tag._meta.db_table} (name, slug)
+                SELECT 'Tag ' || t, 'tag-' || t FROM generate_series(1, %s) t""",
+                [TAGS],
+            ),
+        ]:
+            cursor.execute(sql, params)  # table names from the models, numbers as parameters
         cursor.execute(
             f"""
             INSERT INTO {article} (
@@ -105,38 +117,56 @@ def seed_newsroom(stories: int) -> None:
                 now() - i * interval '1 minute',
                 1, ''
             FROM generate_series(1, %s) i
-            """,  # noqa: S608 (table names from the models, numbers as parameters)
+            """,
             [SECTIONS, stories],
         )
-        first_person = f"(SELECT min(id) FROM {Person._meta.db_table})"  # noqa: S608
-        first_tag = f"(SELECT min(id) FROM {Tag._meta.db_table})"  # noqa: S608
-        cursor.execute(
-            f"""
-            INSERT INTO {Contribution._meta.db_table}
-                (article_id, person_id, kind, role, position)
-            SELECT id, {first_person} + id %% %s, 'byline', '', 0 FROM {article};
-            INSERT INTO {Contribution._meta.db_table}
-                (article_id, person_id, kind, role, position)
-            SELECT id, {first_person} + (id * 7 + 1) %% %s, 'credit', 'Web editor', 0
-            FROM {article} WHERE id %% 3 = 0;
-            INSERT INTO {TaggedArticle._meta.db_table} (content_object_id, tag_id)
-            SELECT DISTINCT id, {first_tag} + t.n
-            FROM {article},
-                LATERAL (VALUES (id %% %s), ((id * 7 + 1) %% %s), ((id * 13 + 2) %% %s)) t(n);
-            INSERT INTO {WorkflowEvent._meta.db_table}
-                (article_id, action, from_state, to_state, at, comment)
-            SELECT id, 'submit', 'draft', 'review', updated_at, '' FROM {article};
-            INSERT INTO {Correction._meta.db_table} (uuid, article_id, kind, text, created_at)
-            SELECT md5('correction' || id)::uuid, id, 'correction', 'A name was misspelt.',
-                updated_at
-            FROM {article} WHERE id %% 50 = 7;
-            INSERT INTO {RelatedLink._meta.db_table}
-                (uuid, article_id, target_id, url, title, position)
-            SELECT md5('link' || id)::uuid, id, id - 1, '', '', 0
-            FROM {article} WHERE id %% 10 = 0;
-            """,  # noqa: S608
-            [PEOPLE, PEOPLE, TAGS, TAGS, TAGS],
-        )
+        first_person = f"(SELECT min(id) FROM {Person._meta.db_table})"
+        first_tag = f"(SELECT min(id) FROM {Tag._meta.db_table})"
+        for sql, params in [
+            (
+                f"""INSERT INTO {Contribution._meta.db_table}
+                    (article_id, person_id, kind, role, position)
+                SELECT id, {first_person} + id %% %s, 'byline', '', 0 FROM {article}""",
+                [PEOPLE],
+            ),
+            (
+                f"""INSERT INTO {Contribution._meta.db_table}
+                    (article_id, person_id, kind, role, position)
+                SELECT id, {first_person} + (id * 7 + 1) %% %s, 'credit', 'Web editor', 0
+                FROM {article} WHERE id %% 3 = 0""",
+                [PEOPLE],
+            ),
+            (
+                f"""INSERT INTO {TaggedArticle._meta.db_table} (content_object_id, tag_id)
+                SELECT DISTINCT id, {first_tag} + t.n
+                FROM {article}, LATERAL (
+                    VALUES (id %% %s), ((id * 7 + 1) %% %s), ((id * 13 + 2) %% %s)
+                ) t(n)""",
+                [TAGS, TAGS, TAGS],
+            ),
+            (
+                f"""INSERT INTO {WorkflowEvent._meta.db_table}
+                    (article_id, action, from_state, to_state, at, comment)
+                SELECT id, 'submit', 'draft', 'review', updated_at, '' FROM {article}""",
+                [],
+            ),
+            (
+                f"""INSERT INTO {Correction._meta.db_table}
+                    (uuid, article_id, kind, text, created_at)
+                SELECT md5('correction' || id)::uuid, id, 'correction',
+                    'A name was misspelt.', updated_at
+                FROM {article} WHERE id %% 50 = 7""",
+                [],
+            ),
+            (
+                f"""INSERT INTO {RelatedLink._meta.db_table}
+                    (uuid, article_id, target_id, url, title, position)
+                SELECT md5('link' || id)::uuid, id, id - 1, '', '', 0
+                FROM {article} WHERE id %% 10 = 0""",
+                [],
+            ),
+        ]:
+            cursor.execute(sql, params)
         # Statistics for the planner and the visibility map for index-only scans, as
         # autovacuum keeps them on a live database.
         cursor.execute("VACUUM ANALYZE")

@@ -218,3 +218,19 @@ def test_prepared_prefetch_gives_each_instance_its_rows(stories, django_assert_n
     assert printed[second.pk] == []
     with django_assert_num_queries(0):
         prefetch([])
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+def test_postgresql_prepares_the_statements_a_page_repeats(client, stories):
+    """Parameters bound by the server: the fifth run of a statement prepares it, and the
+    article page's statements are then planned once per connection."""
+    story = stories[0]
+    for _ in range(8):
+        assert client.get(story.get_absolute_url()).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "articles_contribution"' in sql for sql in prepared)
+    assert any('"articles_article"."slug" = $' in sql for sql in prepared)

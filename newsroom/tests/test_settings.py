@@ -21,7 +21,7 @@ def load_settings(**env: str) -> subprocess.CompletedProcess:
         "print(json.dumps({'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE'], "
         "'name': str(s.DATABASES['default']['NAME']), "
         "'cache': s.CACHES['default']['BACKEND'], 'tz': s.TIME_ZONE, "
-        "'hosts': s.ALLOWED_HOSTS}))"
+        "'hosts': s.ALLOWED_HOSTS, 'db_options': s.DATABASES['default'].get('OPTIONS', {})}))"
     )
     return subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-c", code],
@@ -69,6 +69,20 @@ def test_production_reads_database_redis_and_hosts_from_the_environment():
     assert loaded["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert loaded["hosts"] == ["news.example", "www.news.example"]
     assert loaded["tz"] == "Europe/London"
+    # Statements bound and prepared by the server, unless a pooler forbids it.
+    assert loaded["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_server_side_binding_can_be_turned_off_for_a_pooler():
+    import json
+
+    result = load_settings(
+        DJANGO_SECRET_KEY="a-real-secret",
+        DATABASE_URL="postgres://user@db.internal:5432/news",
+        DATABASE_SERVER_SIDE_BINDING="0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "server_side_binding" not in json.loads(result.stdout)["db_options"]
 
 
 def test_times_are_stored_in_utc():
