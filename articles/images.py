@@ -530,6 +530,18 @@ def storage_url(storage, name: str) -> str:
     return storage.url(name)
 
 
+def url_base(storage) -> str | None:
+    """What ``storage``'s URLs depend on besides the name, when that is all: the base URL
+    of a storage whose ``url`` is ``FileSystemStorage``'s own. None for any other storage,
+    whose URLs may depend on anything (a signing backend's on the time).
+
+    Markup printed from such a storage's names can be remembered under this value.
+    """
+    if storage.__class__.url is FileSystemStorage.url:
+        return storage.base_url
+    return None
+
+
 def _pick_src(sizes: list[dict], src_width: int) -> dict:
     fitting = [s for s in sizes if s["width"] <= src_width]
     return fitting[-1] if fitting else sizes[0]

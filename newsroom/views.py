@@ -9,6 +9,7 @@ from django.views.decorators.csrf import requires_csrf_token
 from django.views.generic import ListView
 
 from articles.models import Article, pk_in_any
+from articles.templatetags.listings import listed_stories
 
 from . import cache as public_cache
 from .context_processors import navigation_sections
@@ -22,7 +23,8 @@ SECTION_BLOCK_SIZE = 4
 def front_page(stories, sections, latest: int, per_section: int):
     """The ``latest`` newest of ``stories``, and for each of ``sections`` its ``per_section``
     newest not already among them: ``(latest stories, [(section, its stories), …])``,
-    sections in navigation order, in one query (and its prefetches).
+    sections in navigation order, as ``ListedStory`` rows in two queries (the stories and
+    their bylines, see ``listed_stories``).
 
     Picking them reads only candidates: the newest ``latest`` stories, and each section's
     newest ``latest + per_section`` (a story of the section among the latest is always one
@@ -30,7 +32,7 @@ def front_page(stories, sections, latest: int, per_section: int):
     listing index (``article_live_idx``, ``article_section_live_idx``), so the cost follows
     the number of sections, never the number of stories. Two row numbers over the candidates
     then pick the page: one across all of them, and one within each section counting only
-    the stories not among the latest. ``stories`` comes from ``published().for_listing()``.
+    the stories not among the latest. ``stories`` are ``published()`` stories, newest first.
 
     The pick changes only when what readers see changes, so it is kept under the content
     generation (never past the next scheduled publication); until then the page fetches
@@ -45,7 +47,9 @@ def front_page(stories, sections, latest: int, per_section: int):
         )
         return front, blocks
     front_ids, block_ids = picked
-    found = {row.pk: row for row in stories.filter(pk__in=[*front_ids, *chain(*block_ids)])}
+    # In the kept order: the query needs none.
+    kept_ids = [*front_ids, *chain(*block_ids)]
+    found = {row.pk: row for row in listed_stories(stories.filter(pk__in=kept_ids).order_by())}
     front = [found[pk] for pk in front_ids if pk in found]
     blocks = []
     for ids in block_ids:
@@ -61,7 +65,7 @@ def _pick_front_page(stories, sections, latest: int, per_section: int):
     subsets = [latest_ids, *(by_date.filter(section=s)[: latest + per_section] for s in sections)]
     candidates = pk_in_any(stories.db, *subsets)
     among_latest = ExpressionWrapper(Q(pk__in=latest_ids), output_field=BooleanField())
-    rows = list(
+    rows = listed_stories(
         stories.filter(candidates)
         .annotate(
             front_rank=Window(RowNumber(), order_by=newest_first),
@@ -69,7 +73,9 @@ def _pick_front_page(stories, sections, latest: int, per_section: int):
                 RowNumber(), partition_by=[F("section_id"), among_latest], order_by=newest_first
             ),
         )
-        .filter(Q(front_rank__lte=latest) | Q(section_rank__lte=per_section))
+        .filter(Q(front_rank__lte=latest) | Q(section_rank__lte=per_section)),
+        "front_rank",
+        "section_rank",
     )
     # Shown once: a story among the latest is left out of its section's block.
     rest = sorted(
@@ -85,15 +91,18 @@ def _pick_front_page(stories, sections, latest: int, per_section: int):
 class HomeView(KeptCountMixin, ListView):
     """The front page: the lead story, the latest ones, then a block for each section.
 
-    Later pages (``?page=2``) carry on down the latest stories alone.
+    Later pages (``?page=2``) carry on down the latest stories alone. Stories are
+    ``ListedStory`` rows (``articles.templatetags.listings``), printed by its tags.
     """
 
     template_name = "home.html"
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        # Built per request: published() compares against the time of this request.
-        return Article.objects.published().for_listing()
+        # Built per request: published() compares against the time of this request. In
+        # the order of for_listing(); the stories are read as rows (listed_stories), which
+        # need none of its related objects.
+        return Article.objects.published().order_by("-published_at", "-pk")
 
     def count_key(self) -> str:
         return "home"
@@ -106,12 +115,14 @@ class HomeView(KeptCountMixin, ListView):
             stories, self.section_blocks = front_page(
                 queryset, navigation_sections(), page_size, SECTION_BLOCK_SIZE
             )
-            page.object_list = stories
+        else:
+            stories = listed_stories(stories)
+        page.object_list = stories
         return paginator, page, stories, is_paginated
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        stories = list(context["object_list"])
+        stories = context["object_list"]
         on_front = context["page_obj"].number == 1
         context.update(
             lead_story=stories[0] if on_front and stories else None,
