@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, dates
 
 from newsroom import cache as public_cache
+from newsroom.context_processors import navigation_sections
 from newsroom.pagination import KeptCountMixin
 from newsroom.prepared import PreparedQuery, attach_related
 
@@ -295,12 +296,31 @@ def preview(request, token: str):
     return render_preview(request, article, share=True, expires_at=link.expires_at)
 
 
+def section_by_slug(slug: str) -> Section:
+    """The section at ``slug``, from the navigation's kept list (every section is in it);
+    ``Http404`` for none."""
+    for section in navigation_sections():
+        if section.slug == slug:
+            return section
+    raise Http404("No section at this address.")
+
+
+TAG_BY_SLUG = PreparedQuery(lambda slug: Tag.objects.filter(slug=slug))
+
+
+def tag_by_slug(slug: str) -> Tag:
+    """The tag at ``slug`` (a prepared query); ``Http404`` for none."""
+    for tag in TAG_BY_SLUG(slug=slug):
+        return tag
+    raise Http404("No tag at this address.")
+
+
 class SectionView(KeptCountMixin, ListView):
     template_name = "articles/section_detail.html"
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        self.section = get_object_or_404(Section, slug=self.kwargs["slug"])
+        self.section = section_by_slug(self.kwargs["slug"])
         return Article.objects.published().filter(section=self.section).for_listing()
 
     def count_key(self) -> str:
@@ -317,7 +337,7 @@ class TagView(KeptCountMixin, ListView):
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        self.tag = tag_by_slug(self.kwargs["slug"])
         return Article.objects.published().filter(tagged_items__tag=self.tag).for_listing()
 
     def count_key(self) -> str:

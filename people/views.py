@@ -1,12 +1,24 @@
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.views.generic import ListView
 
 from articles.models import Article
 from newsroom.pagination import KeptCountMixin
+from newsroom.prepared import PreparedQuery
 
 from .models import Person
 
 PAGE_SIZE = 20
+
+PERSON_BY_SLUG = PreparedQuery(
+    lambda slug: Person.objects.select_related("photo").filter(slug=slug)
+)
+
+
+def person_by_slug(slug: str) -> Person:
+    """The person at ``slug``, with their photo (a prepared query); ``Http404`` for none."""
+    for person in PERSON_BY_SLUG(slug=slug):
+        return person
+    raise Http404("No person at this address.")
 
 
 class PersonView(KeptCountMixin, ListView):
@@ -16,9 +28,7 @@ class PersonView(KeptCountMixin, ListView):
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        self.person = get_object_or_404(
-            Person.objects.select_related("photo"), slug=self.kwargs["slug"]
-        )
+        self.person = person_by_slug(self.kwargs["slug"])
         # Bylines and credits alike; distinct, as someone can be both on one story.
         return (
             Article.objects.published()
