@@ -9,7 +9,7 @@ from django.views.decorators.csrf import requires_csrf_token
 from django.views.generic import ListView
 
 from articles.models import Article, pk_in_any
-from articles.templatetags.listings import listed_stories
+from articles.templatetags.listings import listed_stories, listed_stories_by_id
 
 from . import cache as public_cache
 from .context_processors import navigation_sections
@@ -36,7 +36,8 @@ def front_page(stories, sections, latest: int, per_section: int):
 
     The pick changes only when what readers see changes, so it is kept under the content
     generation (never past the next scheduled publication); until then the page fetches
-    its stories by id, through ``stories`` and so through ``published()`` again.
+    its stories by id through ``published()`` again (``listed_stories_by_id``, prepared
+    queries).
     """
     name = f"front-page:{latest}:{per_section}"
     picked = public_cache.kept(name)
@@ -49,7 +50,7 @@ def front_page(stories, sections, latest: int, per_section: int):
     front_ids, block_ids = picked
     # In the kept order: the query needs none.
     kept_ids = [*front_ids, *chain(*block_ids)]
-    found = {row.pk: row for row in listed_stories(stories.filter(pk__in=kept_ids).order_by())}
+    found = {row.pk: row for row in listed_stories_by_id(kept_ids)}
     front = [found[pk] for pk in front_ids if pk in found]
     blocks = []
     for ids in block_ids:

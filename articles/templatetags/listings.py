@@ -41,6 +41,7 @@ from django.utils.safestring import SafeString
 
 from articles.images import picture_html, printed, url_base
 from articles.models import Article, Contribution, Image, Section, article_path
+from newsroom.prepared import PreparedQuery
 
 register = template.Library()
 
@@ -191,10 +192,42 @@ def listed_stories(stories: QuerySet, *annotations: str) -> list[ListedStory]:
 
     ``annotations`` names values the query annotated (e.g. row numbers), set on each row.
     """
-    db = stories.db
     rows = stories.prefetch_related(None).values_list(
         *STORY_COLUMNS, RENDITIONS_TEXT, *annotations
     )
+    return _listed(rows, stories.db, annotations)
+
+
+# The front page's stories by their kept ids, and any list's bylines: the same shape on
+# every request, so compiled once (newsroom.prepared) per number of ids.
+_STORIES_BY_ID = PreparedQuery(
+    lambda ids, now: (
+        Article.objects.published(now)
+        .filter(pk__in=ids)
+        .order_by()
+        .values_list(*STORY_COLUMNS, RENDITIONS_TEXT)
+    )
+)
+_BYLINES = PreparedQuery(
+    lambda ids: (
+        Contribution.objects.filter(kind=Contribution.Kind.BYLINE, article__in=ids)
+        .order_by("position", "pk")
+        .values_list("article_id", "person__name")
+    )
+)
+
+
+def listed_stories_by_id(ids: list[int], now: datetime | None = None) -> list[ListedStory]:
+    """The published stories (at ``now``, the current time unless given) among ``ids`` as
+    ``ListedStory`` rows, in no particular order; ``listed_stories()`` as prepared queries.
+    """
+    if not ids:
+        return []
+    rows = _STORIES_BY_ID(ids=list(ids), now=now or timezone.now())
+    return _listed(rows, rows.db, ())
+
+
+def _listed(rows, db: str, annotations: tuple[str, ...]) -> list[ListedStory]:
     sections: dict[int, Section] = {}
     listed = []
     for row in rows:
@@ -234,13 +267,7 @@ def listed_stories(stories: QuerySet, *annotations: str) -> list[ListedStory]:
         listed.append(story)
     if listed:
         names = defaultdict(list)
-        bylines = (
-            Contribution.objects.using(db)
-            .filter(kind=Contribution.Kind.BYLINE, article__in=[story.pk for story in listed])
-            .order_by("position", "pk")
-            .values_list("article_id", "person__name")
-        )
-        for article_id, name in bylines:
+        for article_id, name in _BYLINES(ids=[story.pk for story in listed], using=db):
             names[article_id].append(name)
         for story in listed:
             story.byline_names = names.get(story.pk, [])

@@ -162,7 +162,8 @@ def seed_newsroom(stories: int) -> None:
                 f"""INSERT INTO {RelatedLink._meta.db_table}
                     (uuid, article_id, target_id, url, title, position)
                 SELECT md5('link' || id)::uuid, id, id - 1, '', '', 0
-                FROM {article} WHERE id %% 10 = 0""",
+                FROM {article}
+                WHERE id %% 10 = 0 AND id > (SELECT min(id) FROM {article})""",
                 [],
             ),
         ]:
