@@ -315,15 +315,16 @@ def is_syndicated(article: Article) -> bool:
     return bool(article.original_url)
 
 
-def canonical_url(article: Article, request) -> str | None:
+def canonical_url(article: Article, request, *, own_url: str | None = None) -> str | None:
     """Where search engines should index this story: the original for syndicated copy with
-    the canonical treatment, nowhere (None) with the noindex treatment, else its own page.
+    the canonical treatment, nowhere (None) with the noindex treatment, else its own page
+    (``own_url``, its absolute address, when the caller has it).
     """
     if is_syndicated(article):
         if article.syndication == Syndication.NOINDEX:
             return None
         return article.original_url
-    return absolute(request, article.get_absolute_url())
+    return own_url or absolute(request, article.get_absolute_url())
 
 
 def article_robots(article: Article) -> str:
@@ -370,18 +371,28 @@ def _people(people: Iterable[Person], request) -> list[dict[str, Any]]:
     return listed
 
 
-def news_article(article: Article, request) -> dict[str, Any]:
+def news_article(
+    article: Article,
+    request,
+    *,
+    own_url: str | None = None,
+    description: str | None = None,
+    pictures: list[ImageRef] | None = None,
+) -> dict[str, Any]:
     """The story as schema.org NewsArticle (or the subtype its label names), for JSON-LD.
 
-    ``article`` must be live and loaded with ``for_page()``.
+    ``article`` must be live and loaded with ``for_page()``. ``own_url`` (absolute),
+    ``description`` and ``pictures`` (``image_refs``) spare working them out again when the
+    caller has them.
     """
-    own_url = absolute(request, article.get_absolute_url())
-    page_url = canonical_url(article, request) or own_url
+    if own_url is None:
+        own_url = absolute(request, article.get_absolute_url())
+    page_url = canonical_url(article, request, own_url=own_url) or own_url
     data: dict[str, Any] = {
         "@context": SCHEMA_CONTEXT,
         "@type": SCHEMA_TYPES.get(article.article_type, "NewsArticle"),
         "headline": Truncator(article.headline).chars(HEADLINE_MAX),
-        "description": article_description(article),
+        "description": article_description(article) if description is None else description,
         "url": page_url,
         "mainEntityOfPage": {"@type": "WebPage", "@id": page_url},
         "datePublished": iso(article.published_at),
@@ -399,7 +410,9 @@ def news_article(article: Article, request) -> dict[str, Any]:
     contributors = [c.person for c in article.credits if not EDITOR_ROLE.search(c.role)]
     if contributors:
         data["contributor"] = _people(contributors, request)
-    if pictures := image_refs(article.lead_image, request):
+    if pictures is None:
+        pictures = image_refs(article.lead_image, request)
+    if pictures:
         data["image"] = [ref.as_schema() for ref in pictures]
     if article.dateline_place and data["@type"].endswith("NewsArticle"):
         data["dateline"] = article.dateline_place
@@ -428,7 +441,9 @@ def news_article(article: Article, request) -> dict[str, Any]:
 def article_meta(article: Article, request) -> PageMeta:
     """A live story's page: canonical (per its syndication), social tags and NewsArticle."""
     pictures = image_refs(article.lead_image, request)
-    canonical = canonical_url(article, request)
+    own_url = absolute(request, article.get_absolute_url())
+    canonical = canonical_url(article, request, own_url=own_url)
+    description = article_description(article)
     authors = [absolute(request, c.person.get_absolute_url()) for c in article.bylines]
     properties = [
         ("article:published_time", iso(article.published_at)),
@@ -440,15 +455,19 @@ def article_meta(article: Article, request) -> PageMeta:
     return PageMeta(
         site_name=site_name(),
         title=article.headline,
-        description=article_description(article),
+        description=description,
         robots=article_robots(article),
-        url=canonical or absolute(request, article.get_absolute_url()),
+        url=canonical or own_url,
         canonical=canonical,
         og_type="article",
         image=pictures[0] if pictures else site_logo(request, square=True),
         large_image=bool(pictures),
         og_properties=properties,
-        json_ld=[news_article(article, request)],
+        json_ld=[
+            news_article(
+                article, request, own_url=own_url, description=description, pictures=pictures
+            )
+        ],
     )
 
 
