@@ -91,6 +91,17 @@ def _story_with(slug: str, now: datetime, known: list[int]):
     )
 
 
+def _story_with_tag_neighbours(slug: str, now: datetime):
+    """The story at ``slug`` and the published stories sharing most of its tags, marked."""
+    story = Q(slug=slug)
+    wanted = pk_in_any(
+        Article.objects.db,
+        Article.objects.filter(story).values("pk"),
+        tag_neighbours(story, now=now),
+    )
+    return _marked(Article.objects.published(now).for_page_joined(), story).filter(wanted)
+
+
 def _page_part(index: int) -> PreparedQuery:
     """Part ``index`` of ``page_prefetches()`` for one story (by id), prepared."""
 
@@ -105,6 +116,7 @@ def _page_part(index: int) -> PreparedQuery:
 # The article page's queries, compiled once (``newsroom.prepared``): the story with its kept
 # neighbours, then each part of the page.
 STORY_WITH_NEIGHBOURS = PreparedQuery(_story_with)
+STORY_WITH_TAG_NEIGHBOURS = PreparedQuery(_story_with_tag_neighbours)
 PAGE_PARTS = [
     (prefetch.prefetch_through, prefetch.to_attr, _page_part(index))
     for index, prefetch in enumerate(page_prefetches())
@@ -129,13 +141,7 @@ def load_story(slug: str, now: datetime | None = None) -> tuple[Article, list[Ar
     name = f"neighbours:{slug}"
     known = public_cache.kept(name)
     if known is public_cache.MISSING:
-        story = Q(slug=slug)
-        wanted = pk_in_any(
-            Article.objects.db,
-            Article.objects.filter(story).values("pk"),
-            tag_neighbours(story, now=now),
-        )
-        queryset = _marked(Article.objects.published(now).for_page_joined(), story).filter(wanted)
+        queryset = STORY_WITH_TAG_NEIGHBOURS(slug=slug, now=now)
     else:
         queryset = STORY_WITH_NEIGHBOURS(slug=slug, now=now, known=known)
     rows = list(queryset)
