@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from articles import search
 from articles.models import Article, Contribution, State
+from articles.search_views import SearchView
 from articles.tests.factories import (
     ArticleFactory,
     ContributionFactory,
@@ -585,3 +586,160 @@ def test_result_pages_are_kept_out_of_search_engines(client, committed):
     for q in ("ferry", ""):
         soup = get_results(client, q)
         assert [m["content"] for m in soup.select("meta[name=robots]")] == ["noindex, follow"]
+
+
+# --- Very many matches: the results page ranks the newest --------------------------------
+
+
+@pytest.fixture
+def small_limits(monkeypatch):
+    """Rank every match up to 4 of them, else the newest 3, 2 a page: the rule at a small scale."""
+    monkeypatch.setattr(search, "RANK_ALL_UP_TO", 4)
+    monkeypatch.setattr(search, "RANKED_NEWEST", 3)
+    monkeypatch.setattr(SearchView, "paginate_by", 2)
+
+
+def status(soup) -> str:
+    return text_of(soup.select_one(".search-status"))
+
+
+def all_pages(client, q) -> list[str]:
+    found_so_far, page = [], 1
+    while (response := client.get(SEARCH_URL, {"q": q, "page": page})).status_code == 200:
+        found_so_far += headlines(BeautifulSoup(response.content, "html.parser"))
+        page += 1
+    assert response.status_code == 404
+    return found_so_far
+
+
+def lighthouse_stories(days: list[int], where: list[str]) -> list[Article]:
+    """One story mentioning "lighthouse" per day ago, in its headline, deck or body."""
+    now = timezone.now()
+    stories = []
+    for ago, field in zip(days, where, strict=True):
+        text = {
+            "headline": {"headline": f"Lighthouse story {ago}"},
+            "deck": {"headline": f"Coast story {ago}", "deck": "The lighthouse beacon"},
+            "body": {"headline": f"Harbour story {ago}", "body": "<p>The lighthouse.</p>"},
+        }[field]
+        stories.append(
+            PublishedArticleFactory(published_at=now - timedelta(days=ago, minutes=1), **text)
+        )
+    return stories
+
+
+def test_up_to_the_limit_every_match_is_ranked(client, committed, small_limits):
+    with committed():
+        oldest, *_ = lighthouse_stories([5, 4, 3, 2], ["headline", "body", "deck", "body"])
+    soup = get_results(client, "lighthouse")
+    assert status(soup) == "4 stories found; page 1 of 2."
+    # The oldest story is the best match, and listed first.
+    assert all_pages(client, "lighthouse") == [
+        oldest.headline,
+        "Coast story 3",
+        "Harbour story 2",
+        "Harbour story 4",
+    ]
+
+
+def test_beyond_the_limit_the_newest_are_ranked_and_the_page_says_so(
+    client, committed, small_limits
+):
+    with committed():
+        lighthouse_stories([5, 4, 3, 2, 1], ["headline", "deck", "body", "headline", "deck"])
+    # The ranking of every match would put the oldest story first …
+    assert [a.headline for a in search.search("lighthouse")][:2] == [
+        "Lighthouse story 2",
+        "Lighthouse story 5",
+    ]
+    # … the page ranks the newest 3 only, and says so.
+    assert all_pages(client, "lighthouse") == [
+        "Lighthouse story 2",
+        "Coast story 1",
+        "Harbour story 3",
+    ]
+    first = get_results(client, "lighthouse")
+    assert status(first) == (
+        "More than 4 stories found; these are the best matches among the newest 3; "
+        "page 1 of 2. Add words to narrow your search and reach older stories."
+    )
+    second = get_results(client, "lighthouse", page=2)
+    assert status(second).startswith("More than 4 stories found;")
+    assert "page 2 of 2." in status(second)
+    assert second.select_one(".search-results")["start"] == "3"
+    # More words, fewer matches: every one is ranked again.
+    assert found(client, "lighthouse beacon") == ["Coast story 1", "Coast story 4"]
+
+
+def test_stories_readers_cannot_see_take_no_place_among_the_newest(
+    client, committed, small_limits, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    with committed():
+        live = lighthouse_stories([5, 4, 3, 2], ["body", "body", "body", "body"])
+        PublishedArticleFactory(
+            headline="Lighthouse scheduled", published_at=timezone.now() + timedelta(hours=1)
+        )
+        ArticleFactory(headline="Lighthouse draft", published_at=timezone.now())
+        PublishedArticleFactory(headline="Lighthouse withdrawn", state=State.WITHDRAWN)
+    # Four visible matches: not more than the limit, and all of them listed.
+    assert status(get_results(client, "lighthouse")) == "4 stories found; page 1 of 2."
+    assert sorted(all_pages(client, "lighthouse")) == sorted(a.headline for a in live)
+    # Once the scheduled story is live, there are five: the newest three are ranked.
+    time_machine.shift(timedelta(hours=1, seconds=1))
+    assert all_pages(client, "lighthouse") == [
+        "Lighthouse scheduled",
+        "Harbour story 2",
+        "Harbour story 3",
+    ]
+
+
+def test_results_list_the_ranking_of_search_page_by_page(committed, small_limits):
+    with committed():
+        lighthouse_stories(
+            [6, 5, 4, 3, 2, 1], ["body", "headline", "deck", "body", "deck", "body"]
+        )
+        # Equal matches of the same time: the newer key first, as search() orders them.
+        same_time = timezone.now() - timedelta(hours=3)
+        twins = PublishedArticleFactory.create_batch(
+            2, headline="Twin lighthouse", published_at=same_time
+        )
+    ranking = list(search.search("lighthouse"))
+    results = search.results("lighthouse")
+    newest = sorted(ranking, key=lambda a: (a.published_at, a.pk), reverse=True)[:3]
+    assert results.more and len(results) == 3
+    assert [a.pk for a in results.stories] == [a.pk for a in ranking if a in newest]
+    assert [a.pk for a in results[0:2]] + [a.pk for a in results[2:4]] == [
+        a.pk for a in results.stories
+    ]
+    assert [a.pk for a in results] == [a.pk for a in results.stories]
+    assert [a.pk for a in results.stories][:2] == [twins[1].pk, twins[0].pk]
+    few = search.results("lighthouse beacon")
+    assert not few.more and len(few) == 2
+    assert [a.pk for a in few[0:2]] == [a.pk for a in search.search("lighthouse beacon")]
+
+
+def test_a_search_that_found_nothing_costs_no_page_query(client, committed, small_limits):
+    with committed():
+        lighthouse_stories([1], ["headline"])
+    with CaptureQueriesContext(connection) as queries:
+        soup = get_results(client, "zeppelin")
+    assert "No stories match" in text_of(soup.select_one("main"))
+    # Section navigation and the search for matches; nothing to rank, nothing to list.
+    assert len([q for q in queries if "articles_article" in q["sql"]]) == 1, queries
+    empty = search.Results()
+    assert len(empty) == 0 and not empty.more and list(empty[0:20]) == []
+
+
+@pytest.mark.parametrize(("stories", "more"), [(4, False), (5, True)])
+def test_query_budget_with_very_many_matches(client, committed, small_limits, stories, more):
+    with committed():
+        for story in lighthouse_stories(list(range(1, stories + 1)), ["body"] * stories):
+            ContributionFactory(article=story)
+    get_results(client, "lighthouse")  # what the site keeps per process (navigation)
+    with CaptureQueriesContext(connection) as queries:
+        soup = get_results(client, "lighthouse")
+    assert len(headlines(soup)) == 2
+    assert ("More than 4" in status(soup)) is more
+    # Matches counted up to the limit, [the newest taken,] a page ranked, its bylines.
+    assert len(queries) == (4 if more else 3), [q["sql"] for q in queries]
