@@ -13,6 +13,9 @@ the same SQL through Django's own result machinery, so rows come back as the que
 return them (models, ``select_related`` joins, annotations, ``values()``, converters, and
 its ``prefetch_related``, which runs as usual). A list of ids is prepared per length.
 
+On PostgreSQL with parameters bound by the server (the default, see settings), the server
+prepares a prepared query's statement on its first run and plans it once per connection.
+
 Values may be strings, integers, datetimes, or lists of integers, and must reach the SQL as
 parameters of their own (a lookup such as ``slug=...``, ``pk__in=...``,
 ``published_at__lte=...``); preparing refuses one it cannot follow, such as a string put
@@ -70,6 +73,19 @@ class _CompiledSQLCompiler(SQLCompiler):
     def as_sql(self, with_limits=True, with_col_aliases=False):
         return self.query.prepared_sql, self.query.prepared_params
 
+    def execute_sql(self, *args, **kwargs):
+        """Run the SQL; on PostgreSQL with parameters bound by the server, as a statement
+        the server prepares on its first run and plans once per connection (see
+        ``server_prepares``)."""
+        if not server_prepares(self.connection):
+            return super().execute_sql(*args, **kwargs)
+        raw = self.connection.connection
+        threshold, raw.prepare_threshold = raw.prepare_threshold, 0
+        try:
+            return super().execute_sql(*args, **kwargs)
+        finally:
+            raw.prepare_threshold = threshold
+
     def get_converters(self, expressions):
         """The columns' converters, worked out once per compiled query and connection (they
         are the connection's methods, so each thread's connection has its own)."""
@@ -82,6 +98,24 @@ class _CompiledSQLCompiler(SQLCompiler):
             # The expressions and connection are kept with them, so no id is reused.
             remembered[key] = (converters, expressions, self.connection)
             return converters
+
+
+def server_prepares(connection) -> bool:
+    """Whether ``connection`` can have the server prepare a statement: PostgreSQL through
+    psycopg 3 with parameters bound by the server (``server_side_binding``).
+
+    Only prepared queries are: their parameters never change how the rows are best found
+    (an id, a slug, the time), so the server's plan for one value serves every other. Other
+    statements are planned for their own values each time (psycopg's automatic preparing
+    is left off): a search for a word in most stories wants another plan than a search
+    for a rare one. The connection is opened here if it was not yet.
+    """
+    if connection.vendor != "postgresql" or not connection.settings_dict.get("OPTIONS", {}).get(
+        "server_side_binding"
+    ):
+        return False
+    connection.ensure_connection()
+    return hasattr(connection.connection, "prepare_threshold")
 
 
 class _PreparedSQLQuery(Query):

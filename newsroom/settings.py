@@ -130,14 +130,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
     "DATABASE_SERVER_SIDE_BINDING", default=True
 ):
-    # Parameters bound by the server, so psycopg prepares a statement the fifth time it
-    # runs and PostgreSQL skips parsing and planning it from then on: public pages run the
-    # same few statements (newsroom/prepared.py) on every request. Set
+    # Parameters bound by the server, so the statements of prepared queries
+    # (newsroom/prepared.py), which every public page runs, are prepared on the server and
+    # planned once per connection; other statements are planned for their own values. Set
     # DATABASE_SERVER_SIDE_BINDING=0 behind a pooler that cannot keep prepared statements
     # (PgBouncer in transaction mode before 1.21).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=5
-    )
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: local memory by default, Redis through REDIS_URL ------------------------------

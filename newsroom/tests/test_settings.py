@@ -70,7 +70,7 @@ def test_production_reads_database_redis_and_hosts_from_the_environment():
     assert loaded["hosts"] == ["news.example", "www.news.example"]
     assert loaded["tz"] == "Europe/London"
     # Statements bound and prepared by the server, unless a pooler forbids it.
-    assert loaded["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}
+    assert loaded["db_options"] == {"server_side_binding": True}
 
 
 def test_server_side_binding_can_be_turned_off_for_a_pooler():
