@@ -20,7 +20,8 @@ def load_settings(**env: str) -> subprocess.CompletedProcess:
         "import json, newsroom.settings as s; "
         "print(json.dumps({'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE'], "
         "'name': str(s.DATABASES['default']['NAME']), "
-        "'cache': s.CACHES['default']['BACKEND'], 'tz': s.TIME_ZONE, "
+        "'cache': s.CACHES['default']['BACKEND'], "
+        "'cache_options': s.CACHES['default'].get('OPTIONS', {}), 'tz': s.TIME_ZONE, "
         "'hosts': s.ALLOWED_HOSTS, 'db_options': s.DATABASES['default'].get('OPTIONS', {})}))"
     )
     return subprocess.run(  # noqa: S603 - our own interpreter and module
@@ -48,6 +49,7 @@ def test_local_defaults_are_sqlite_and_local_memory():
     assert loaded["debug"] is True
     assert loaded["engine"] == "newsroom.sqlite3"
     assert loaded["cache"].endswith("LocMemCache")
+    assert loaded["cache_options"] == {"MAX_ENTRIES": 5000}
     assert loaded["tz"] == "Asia/Shanghai"
 
 
