@@ -1,3 +1,5 @@
+import os
+import secrets
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,8 @@ def sample_story(db):
 def _test_settings(settings, tmp_path):
     """Uploads land in the test's own folder; passwords hash fast (tests make many users)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The content generation of this test alone (newsroom.near_cache.FileGeneration).
+    settings.NEWSROOM_GENERATION_FILE = tmp_path / "content-generation"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -47,6 +51,40 @@ def _empty_cache(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+REDIS_TEST_URL = os.environ.get("NEWSROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """Django's Redis cache (as with ``REDIS_URL``) under a key prefix of this test's own.
+
+    Skips when no Redis answers. The prefix's keys are deleted afterwards; nothing else in
+    the Redis database is touched (``cache.clear()`` would empty all of it).
+    """
+    import redis
+
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL}: {exc}")
+    prefix = f"test-{secrets.token_hex(6)}"
+    before = settings.CACHES
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_TEST_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    yield client
+    # Back to the local cache before the other fixtures' teardown clears "the" cache.
+    settings.CACHES = before
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture

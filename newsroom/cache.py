@@ -5,9 +5,11 @@ Django's cache (shared by all app servers when the cache is Redis) that ``bump_g
 raises on every publish-relevant change (see ``articles.signals``), and is served only while
 that number is current. A publish, withdrawal, correction or rename therefore reaches
 readers at once: the next request finds a newer number and misses. A lookup reads the
-number and the entry in one round trip (``get_many``: one MGET on Redis). The one change no
-save announces is the clock reaching a scheduled story's time, so no response is kept past
-the next scheduled publication (``entry_timeout()``).
+number and the entry in one round trip (``get_many``: one MGET on Redis). With Redis, each
+process also keeps its own copy of the pages it served and learns every new generation as
+Redis pushes it (``newsroom.near_cache``), so a hit there costs no round trip at all. The one
+change no save announces is the clock reaching a scheduled story's time, so no response is
+kept past the next scheduled publication (``entry_timeout()``; each entry carries its expiry).
 
 Only anonymous GET/HEAD requests are served from or stored in the cache, decided from the
 cookies before anything reads the session, so a hit costs no SQL query. Responses that set
@@ -24,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -32,8 +35,9 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.exceptions import DisallowedHost
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import (
@@ -43,6 +47,8 @@ from django.utils.cache import (
     set_response_etag,
 )
 from django.utils.http import http_date, parse_http_date_safe
+
+from newsroom.near_cache import NearCache
 
 GENERATION_KEY = "newsroom:content-generation"
 PAGE_KEY = "newsroom:page:{digest}"
@@ -77,14 +83,52 @@ def _fresh_generation() -> int:
 _request_generation: ContextVar[dict | None] = ContextVar("newsroom_generation", default=None)
 
 
+# --- Redis: the generation announced, pages kept in each process --------------------------
+
+_near_lock = threading.Lock()
+_near_state: list[NearCache] = []
+
+
+def near_cache() -> NearCache:
+    """This process's ``NearCache`` (built once): how the generation is shared, and pages."""
+    if not _near_state:
+        with _near_lock:
+            if not _near_state:
+                megabytes = _setting("NEWSROOM_LOCAL_PAGES_MB", 64)
+                _near_state.append(
+                    NearCache(
+                        caches[DEFAULT_CACHE_ALIAS],
+                        GENERATION_KEY,
+                        int(megabytes * 1024 * 1024),
+                        settings.NEWSROOM_GENERATION_FILE,
+                    )
+                )
+    return _near_state[0]
+
+
+def _forget_near_cache(*, setting: str, **kwargs) -> None:
+    if setting in {"CACHES", "NEWSROOM_LOCAL_PAGES_MB", "NEWSROOM_GENERATION_FILE"}:
+        with _near_lock:
+            if _near_state:
+                _near_state[0].close()
+            _near_state.clear()
+
+
+setting_changed.connect(_forget_near_cache, dispatch_uid="newsroom-near-cache")
+
+
 def current_generation() -> int:
     scope = _request_generation.get()
     if scope is not None and "generation" in scope:
         return scope["generation"]
-    generation = cache.get(GENERATION_KEY)
+    near = near_cache()
+    # From the host's file, or pushed by Redis when the watch can vouch for it.
+    generation = near.generation()
     if generation is None:
-        cache.add(GENERATION_KEY, _fresh_generation(), timeout=None)
         generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        # Lost from Redis: set afresh and announced, so every process's pages follow.
+        generation = near.shared.ensure(_fresh_generation())
     if scope is not None:
         scope["generation"] = generation
     return generation
@@ -101,10 +145,11 @@ def bump_generation() -> None:
     scope = _request_generation.get()
     if scope is not None:
         scope.pop("generation", None)
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # Not there (never set, or evicted): any new number will do.
-        cache.add(GENERATION_KEY, _fresh_generation(), timeout=None)
+    near = near_cache()
+    # In the host's file, or in Redis and announced to every app server in the same step.
+    generation = near.shared.bump(_fresh_generation())
+    if near.watch is not None:
+        near.watch.saw(generation)
 
 
 # --- How long a response may be kept ------------------------------------------------------
@@ -154,10 +199,15 @@ def kept(name: str):
     (also when the cache cannot be reached: the caller computes it, the page still works).
     """
     try:
-        return cache.get(DATA_KEY.format(generation=current_generation(), name=name), MISSING)
+        stored = cache.get(DATA_KEY.format(generation=current_generation(), name=name))
     except Exception:
         logger.warning("Cache unavailable; %s is computed again.", name, exc_info=True)
         return MISSING
+    # Kept with its expiry: the app's clock decides when a scheduled story is due, whatever
+    # the cache server's clock says.
+    if stored is None or stored[0] <= time.time():
+        return MISSING
+    return stored[1]
 
 
 def keep(name: str, value, *, clock: bool = True) -> None:
@@ -171,7 +221,8 @@ def keep(name: str, value, *, clock: bool = True) -> None:
         generation = current_generation()
         timeout = entry_timeout(generation) if clock else _setting("NEWSROOM_CACHE_SECONDS", 300)
         if timeout > 0:
-            cache.set(DATA_KEY.format(generation=generation, name=name), value, timeout=timeout)
+            key = DATA_KEY.format(generation=generation, name=name)
+            cache.set(key, (time.time() + timeout, value), timeout=timeout)
     except Exception:
         logger.warning("Cache unavailable; %s not kept.", name, exc_info=True)
 
@@ -270,9 +321,12 @@ def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     return answer
 
 
-def _freeze(response: HttpResponse, generation: int) -> dict:
+def _freeze(response: HttpResponse, generation: int, timeout: int) -> dict:
     return {
         "generation": generation,
+        # For copies kept outside the cache (``near_cache.LocalPages``): Redis' own expiry
+        # does not travel with the value.
+        "expires": time.time() + timeout,
         "status": response.status_code,
         "headers": list(response.headers.items()),
         "content": response.content,
@@ -322,19 +376,14 @@ class PublicCacheMiddleware:
         except DisallowedHost:  # Let the usual handling answer it (400).
             return self.get_response(request)
         key = _page_key(address)
+        near = near_cache()
         try:
-            # One round trip to a shared cache: the generation and the entry together.
-            found = cache.get_many([GENERATION_KEY, key])
-            generation = found.get(GENERATION_KEY)
-            if generation is None:
-                generation = current_generation()
-            _remember_generation(generation)
-            entry = found.get(key)
+            entry, generation = self._lookup(key, near)
         except Exception:
             # The cache being down slows the site; it must not take it down.
             logger.exception("Public cache unavailable; answering without it.")
             return self.get_response(request)
-        if entry is not None and entry.get("generation") == generation:
+        if entry is not None:
             response = _thaw(entry)
             response[CACHE_STATUS_HEADER] = "hit"
             return _conditional(request, response)
@@ -343,7 +392,11 @@ class PublicCacheMiddleware:
         # Only a GET's body is stored; a HEAD is answered from one but never fills the cache.
         if request.method != "GET" or not storable(response):
             return response
-        timeout = entry_timeout(generation)
+        try:
+            timeout = entry_timeout(generation)
+        except Exception:
+            logger.exception("Public cache unavailable; response not stored.")
+            return response
         if timeout <= 0:  # A scheduled story goes live within the second.
             return response
         if not response.has_header("ETag"):
@@ -351,14 +404,48 @@ class PublicCacheMiddleware:
         if not response.has_header("Last-Modified"):
             response["Last-Modified"] = http_date()
         _public_headers(response, timeout)
-        try:
-            # Marked with the generation read before the view ran: if a change landed while
-            # the view was rendering, this response carries the old number, never served.
-            cache.set(key, _freeze(response, generation), timeout=timeout)
-        except Exception:
-            logger.exception("Public cache unavailable; response not stored.")
+        # Marked with the generation read before the view ran: if a change landed while
+        # the view was rendering, this response carries the old number, never served.
+        entry = _freeze(response, generation, timeout)
+        if near.pages is not None:
+            near.pages.put(key, entry)
+        if near.pages_in_cache:
+            try:
+                cache.set(key, entry, timeout=timeout)
+            except Exception:
+                logger.exception("Public cache unavailable; response not stored.")
         response[CACHE_STATUS_HEADER] = "miss"
         return _conditional(request, response)
+
+    @staticmethod
+    def _lookup(key: str, near: NearCache) -> tuple[dict | None, int]:
+        """The stored entry for ``key`` if it is current, and the current generation."""
+        generation = near.generation()
+        if generation is not None:
+            # Known without a round trip: a page this process already holds costs none.
+            _remember_generation(generation)
+            entry = near.pages.get(key, generation) if near.pages is not None else None
+            if entry is not None:
+                return entry, generation
+            entry = cache.get(key) if near.pages_in_cache else None
+        else:
+            # One round trip to a shared cache: the generation and the entry together.
+            found = cache.get_many([GENERATION_KEY, key])
+            generation = found.get(GENERATION_KEY)
+            if generation is None:
+                generation = current_generation()
+            _remember_generation(generation)
+            entry = found.get(key)
+        if (
+            entry is None
+            or entry.get("generation") != generation
+            # The app's clock decides when a scheduled story is due, not the cache server's.
+            or entry.get("expires", math.inf) <= time.time()
+        ):
+            return None, generation
+        if near.pages is not None:
+            near.pages.put(key, entry)
+        return entry, generation
 
     @staticmethod
     def _personal(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -5,8 +5,10 @@ Safe local defaults (SQLite, local media, local-memory cache); production suppli
 only when ``DJANGO_DEBUG`` asks for it, and production mode refuses the default secret key.
 """
 
+import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -280,6 +282,17 @@ NEWSROOM_CACHE_STALE_WHILE_REVALIDATE = int(
     os.environ.get("NEWSROOM_CACHE_STALE_WHILE_REVALIDATE", "60")
 )
 NEWSROOM_CACHE_EXCLUDED_PATHS = ("/admin/", "/preview/", "/static/", "/media/")
+# With Redis, each app process also keeps the pages it served (up to this many MB, least
+# recently used dropped; 0 turns it off), served while Redis' pushed generation vouches for
+# them: a hit then costs no round trip (newsroom.near_cache).
+NEWSROOM_LOCAL_PAGES_MB = float(os.environ.get("NEWSROOM_LOCAL_PAGES_MB", "64"))
+# Without Redis, the content generation that every app process of this host reads on each
+# request and a publish raises (so a publish handled by one gunicorn worker reaches the
+# others at once). One file per checkout and database, in the temporary directory unless set.
+_site_id = hashlib.sha256(f"{BASE_DIR}|{DATABASES['default'].get('NAME')}".encode()).hexdigest()
+NEWSROOM_GENERATION_FILE = os.environ.get("NEWSROOM_GENERATION_FILE") or os.path.join(
+    tempfile.gettempdir(), f"newsroom-{_site_id[:16]}", "content-generation"
+)
 
 # Everything to stderr, one line per record with the process id: with several gunicorn
 # workers on several hosts, the log collector (journald, the container runtime) adds the host.

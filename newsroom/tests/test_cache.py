@@ -1,4 +1,8 @@
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.flatpages.models import FlatPage
@@ -21,10 +25,14 @@ NOW = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)
 CACHE_HEADER = public_cache.CACHE_STATUS_HEADER
 
 
-@pytest.fixture(autouse=True)
-def _page_cache_on(settings):
+@pytest.fixture(autouse=True, params=["local-memory", "redis"])
+def _page_cache_on(request, settings):
+    """Every case on both backends: one local cache, and Redis with each process's copies
+    of pages kept true by the generation Redis pushes (newsroom.near_cache)."""
     # The root conftest turns it off for every other test file.
     settings.NEWSROOM_CACHE_ENABLED = True
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
 
 
 @pytest.fixture
@@ -225,6 +233,49 @@ def test_editing_a_draft_keeps_the_cache(story):
     assert public_cache.current_generation() == generation
 
 
+def test_a_change_saved_in_another_process_is_seen_at_once(client, story, settings):
+    """Another gunicorn worker, app server or management command: a real second process.
+
+    Without Redis the processes of a host share the generation through a file; with Redis,
+    Redis announces it. Either way this process's kept page must not be served again.
+    """
+    url = story.get_absolute_url()
+    warm(client, url)
+    # The row changes as a save elsewhere would; this process is not told.
+    Article.objects.filter(pk=story.pk).update(headline="Harbour bridge reopens at dawn")
+    assert "at dawn" not in client.get(url).text
+    env = {
+        **os.environ,
+        "DJANGO_SECRET_KEY": "test-only-secret-key-not-for-production",
+        "DJANGO_DEBUG": "1",
+        "NEWSROOM_GENERATION_FILE": str(settings.NEWSROOM_GENERATION_FILE),
+    }
+    env.pop("REDIS_URL", None)
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        env["REDIS_URL"] = settings.CACHES["default"]["LOCATION"]
+        env["CACHE_KEY_PREFIX"] = settings.CACHES["default"]["KEY_PREFIX"]
+    bumped = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from newsroom.cache import bump_generation; bump_generation()",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert bumped.returncode == 0, bumped.stderr
+
+    response = client.get(url)
+    assert response[CACHE_HEADER] == "miss"
+    assert "Harbour bridge reopens at dawn" in response.text
+
+
 def test_the_generation_is_raised_again_after_commit(story, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         story.headline = "Harbour bridge reopens at dawn"
@@ -236,10 +287,13 @@ def test_the_generation_is_raised_again_after_commit(story, django_capture_on_co
     assert public_cache.current_generation() > during
 
 
-def test_a_lost_generation_starts_above_every_earlier_one(story, clock):
+def test_a_lost_generation_starts_above_every_earlier_one(story, clock, settings):
     before = public_cache.current_generation()
     clock.shift(timedelta(seconds=1))
+    # Redis evicted or restarted; the host's file removed.
     cache.delete(public_cache.GENERATION_KEY)
+    Path(settings.NEWSROOM_GENERATION_FILE).unlink(missing_ok=True)
+    public_cache.bump_generation()
     assert public_cache.current_generation() > before
 
 
