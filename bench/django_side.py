@@ -5,6 +5,9 @@
 - ``queries``: SQL queries per request for given URLs, through Django's test client with
   ``CaptureQueriesContext``: the first request and a repeat of it. The runner calls it once
   with the page cache off (cold) and once with it on (warm: the repeat is the cached answer).
+- ``publish EVERY SECONDS``: the desk at work during a run: every EVERY seconds for SECONDS,
+  a live story is saved again (an edit of a live story, as a correction or a publish is), so
+  the content generation goes up and every cached page must be made again. Prints how many.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import os
 import random
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -72,11 +76,28 @@ def count_queries(urls: dict[str, str]) -> dict[str, dict]:
     return counts
 
 
+def publish(every: float, seconds: float) -> int:
+    rng = random.Random(7)  # noqa: S311 - a repeatable pick, not a secret
+    live = list(Article.objects.published().values_list("pk", flat=True)[:1000])
+    saves = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() + every <= deadline:
+        time.sleep(every)
+        story = Article.objects.get(pk=rng.choice(live))
+        story.save()  # The signals raise the content generation, as any live edit does.
+        saves += 1
+    return saves
+
+
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "pick":
         sys.stdout.write(json.dumps(pick()))
     elif command == "queries":
         sys.stdout.write(json.dumps(count_queries(json.loads(sys.argv[2]))))
+    elif command == "publish":
+        sys.stdout.write(json.dumps({"saves": publish(float(sys.argv[2]), float(sys.argv[3]))}))
     else:
-        raise SystemExit('usage: django_side.py pick | queries \'{"name": "/url/"}\'')
+        raise SystemExit(
+            'usage: django_side.py pick | queries \'{"name": "/url/"}\' | publish EVERY SECONDS'
+        )

@@ -34,7 +34,7 @@ DJANGO_SIDE = Path(__file__).resolve().parent / "django_side.py"
 ENDPOINTS = ["article", "home", "section", "tag", "person", "search", "feed", "sitemap"]
 # The environment variable that switches the page cache, as newsroom/settings.py reads it.
 CACHE_SWITCH = "NEWSROOM_CACHE_ENABLED"
-MODES = {"cold": "0", "warm": "1"}
+MODES = {"cold": "0", "warm": "1", "publishing": "1"}
 # Before each measured run, wait (up to SETTLE_SECONDS) until the server answers a light
 # request within SETTLED_MS: requests an earlier run left in flight have finished.
 SETTLE_SECONDS = 120
@@ -280,6 +280,38 @@ def fmt(value, pattern: str = "{:.0f}") -> str:
     return "-" if value is None else pattern.format(value)
 
 
+class Desk:
+    """Live edits during a run (django_side.py publish), each raising the content generation."""
+
+    # Django starts in the edits' process before the run begins, so its start-up is not
+    # measured; its first edit comes EVERY seconds after that.
+    STARTUP_SECONDS = 2.0
+
+    def __init__(self, env: dict, args):
+        self.process = subprocess.Popen(  # noqa: S603 - our own script
+            [
+                sys.executable,
+                str(DJANGO_SIDE),
+                "publish",
+                str(args.publish_every),
+                str(args.duration),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(self.STARTUP_SECONDS)
+
+    def finish(self) -> int:
+        out, err = self.process.communicate(timeout=120)
+        if self.process.returncode != 0:
+            code = self.process.returncode
+            raise BenchError(f"the live edits failed (exit {code}): {err[-500:]}")
+        return json.loads(out)["saves"]
+
+
 def table(results: list[dict], connections: int) -> str:
     lines = [
         "| endpoint | cache | req/s | p50 ms | p99 ms | errors | bytes/resp | SQL/req |",
@@ -314,6 +346,12 @@ def main(argv: list[str] | None = None) -> None:
         "--no-seed", action="store_true", help="Use the stories already in the database."
     )
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS), help="Comma-separated.")
+    parser.add_argument(
+        "--publish-every",
+        type=float,
+        default=2.0,
+        help="Seconds between live edits in the 'publishing' rows (0: no such rows).",
+    )
     args = parser.parse_args(argv)
     endpoints = [e.strip() for e in args.endpoints.split(",") if e.strip()]
     unknown = set(endpoints) - set(ENDPOINTS)
@@ -348,7 +386,8 @@ def main(argv: list[str] | None = None) -> None:
     # Other work on the machine skews every number: the report says how busy it was.
     load_before = os.getloadavg()
     results = []
-    for mode, enabled in MODES.items():
+    modes = {m: v for m, v in MODES.items() if m != "publishing" or args.publish_every > 0}
+    for mode, enabled in modes.items():
         mode_env = env | {CACHE_SWITCH: enabled}
         queries = django_side(mode_env, "queries", json.dumps({e: urls[e][0] for e in endpoints}))
         server = Server(mode_env, port, RESULTS / f"bench-{stamp}-gunicorn.log")
@@ -357,18 +396,23 @@ def main(argv: list[str] | None = None) -> None:
         try:
             preflight(port, {e: urls[e] for e in endpoints})
             for endpoint in endpoints:
-                if mode == "warm":
-                    # Fill each worker's cache first (the local-memory cache is per process).
+                if mode != "cold":
+                    # Fill each worker's copies first (pages are kept per process).
                     load(wrk, port, urls[endpoint], args, max(1, args.duration // 2))
                 # Let the requests an earlier run left in flight finish: slow ones still
                 # running would be measured as part of this run.
                 settle(port)
-                row = load(wrk, port, urls[endpoint], args, args.duration)
+                desk = Desk(mode_env, args) if mode == "publishing" else None
+                try:
+                    row = load(wrk, port, urls[endpoint], args, args.duration)
+                finally:
+                    saves = desk.finish() if desk else None
                 row |= {
                     "endpoint": endpoint,
                     "mode": mode,
                     "queries": queries[endpoint]["repeat"],
                     "urls": len(urls[endpoint]),
+                    "saves": saves,
                 }
                 log(
                     f"{mode} {endpoint}: {row['rps']:.0f} req/s, p99 {fmt(row['p99_ms'])} ms, "
@@ -386,10 +430,18 @@ def main(argv: list[str] | None = None) -> None:
         f", wrk -t{args.threads} -c{args.connections} -d{args.duration}s per endpoint, "
         f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} before / "
         f"{os.getloadavg()[0]:.1f} after the runs. Cache: "
-        f"{'Redis (REDIS_URL)' if env.get('REDIS_URL') else 'local memory, one per worker'}."
+        f"{'Redis (REDIS_URL)' if env.get('REDIS_URL') else 'local memory'}, pages kept in "
+        "each worker."
         f" cold = page cache off ({CACHE_SWITCH}=0"
         f"{'' if switch else ', which the settings do not read'}), warm = on, after a "
-        "warm-up run. SQL/req: a repeated request through Django's test client.\n"
+        "warm-up run"
+        + (
+            f"; publishing = warm while a live story is saved every {args.publish_every:g} s "
+            "(each save makes every cached page stale)"
+            if args.publish_every > 0
+            else ""
+        )
+        + ". SQL/req: a repeated request through Django's test client.\n"
     )
     report = f"{heading}\n{table(results, args.connections)}\n"
     sys.stdout.write("\n" + report)

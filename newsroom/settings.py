@@ -155,9 +155,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "newsroom",
-            # Django's default keeps 300 entries and then drops a third at random: fewer than
-            # one page each for a hundred stories, tags and people with their kept values.
-            # Pages are 10-60 KB, so 5,000 entries stay within a few hundred MB a worker.
+            # Values kept per content generation (navigation, listing counts, neighbours);
+            # pages are kept apart (NEWSROOM_LOCAL_PAGES_MB, newsroom.near_cache). Django's
+            # default keeps 300 entries and then drops a third at random.
             "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("LOCAL_CACHE_MAX_ENTRIES", "5000"))},
         }
     }

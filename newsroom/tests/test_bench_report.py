@@ -55,3 +55,22 @@ def test_a_run_most_connections_did_not_finish_gives_no_latency():
     assert "| 365.0 | 998.3 | 7 |" in lines[2]
     assert "> run (1 finished)" in lines[3]
     assert "303.1" not in lines[3]
+
+
+@pytest.mark.django_db
+def test_the_desks_live_edits_raise_the_content_generation():
+    from articles.tests.factories import PublishedArticleFactory
+    from newsroom import cache as public_cache
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_django_side", Path(__file__).resolve().parents[2] / "bench" / "django_side.py"
+    )
+    side = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(side)
+    PublishedArticleFactory.create_batch(3)
+    before = public_cache.current_generation()
+
+    saves = side.publish(every=0.01, seconds=0.1)
+
+    assert saves >= 5
+    assert public_cache.current_generation() >= before + saves
