@@ -160,7 +160,8 @@ class FileGeneration:
             os.close(self._fd)
         self._fd = self._opened = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        # Readable and writable by whoever the umask allows: gunicorn and manage.py alike.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             if os.fstat(fd).st_size < self.FORMAT.size:
