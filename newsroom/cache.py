@@ -1,15 +1,16 @@
 """Publish-aware caching of what anonymous readers get: pages, feeds, sitemaps and the API.
 
-Every stored response carries the *content generation* it was rendered under, a number in
-Django's cache (shared by all app servers when the cache is Redis) that ``bump_generation()``
-raises on every publish-relevant change (see ``articles.signals``), and is served only while
-that number is current. A publish, withdrawal, correction or rename therefore reaches
-readers at once: the next request finds a newer number and misses. A lookup reads the
-number and the entry in one round trip (``get_many``: one MGET on Redis). With Redis, each
-process also keeps its own copy of the pages it served and learns every new generation as
-Redis pushes it (``newsroom.near_cache``), so a hit there costs no round trip at all. The one
-change no save announces is the clock reaching a scheduled story's time, so no response is
-kept past the next scheduled publication (``entry_timeout()``; each entry carries its expiry).
+Every stored response carries the *content generation* it was rendered under, a number
+that ``bump_generation()`` raises on every publish-relevant change (see
+``articles.signals``) and that every app process shares: in a file per host without Redis,
+in Redis (announced to every process over pub/sub) with it (``newsroom.near_cache``). A
+response is served only while that number is current, so a publish, withdrawal, correction
+or rename reaches readers at once: the next request finds a newer number and misses. Each
+process keeps the pages it served, so a hit costs no round trip; with Redis pages are stored
+there too, and while a process cannot vouch for the number it reads the number and the
+page in one round trip (``get_many``: one MGET). The one change no save announces is the
+clock reaching a scheduled story's time, so no response is kept past the next scheduled
+publication (``entry_timeout()``; each entry carries its expiry).
 
 Only anonymous GET/HEAD requests are served from or stored in the cache, decided from the
 cookies before anything reads the session, so a hit costs no SQL query. Responses that set
