@@ -2,9 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-LOCAL  := DJANGO_DEBUG=1
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Local mode; absolute addresses (feeds, sitemaps, structured data) name the served port.
+LOCAL  := DJANGO_DEBUG=1 NEWSROOM_DOMAIN=$(HOST):$(PORT)
 # Stories `make bench` seeds.
 ARTICLES ?= 10000
 

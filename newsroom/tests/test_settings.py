@@ -103,8 +103,10 @@ def test_local_accounts_print_a_working_password(settings, capsys):
     from django.contrib.auth import authenticate
 
     settings.DEBUG = True
+    settings.NEWSROOM_DOMAIN = "127.0.0.1:8771"  # make run PORT=8771
     call_command("local_accounts")
     out = capsys.readouterr().out
+    assert "sign in at http://127.0.0.1:8771/admin/" in out
     passwords = dict(re.findall(r"username: (\w+)\s+password: (\S+)", out))
     assert set(passwords) == {"admin", "reporter", "editor", "publisher"}
     admin = authenticate(username="admin", password=passwords["admin"])

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from newsroom.site import absolute_url
 from people.models import Person
 
 # username, display name, role group (None: superuser)
@@ -53,4 +54,4 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Local accounts (passwords change on every run):"))
         for line in lines:
             self.stdout.write(line)
-        self.stdout.write("  sign in at http://127.0.0.1:8000/admin/")
+        self.stdout.write(f"  sign in at {absolute_url('/admin/')}")
