@@ -54,7 +54,8 @@ from newsroom.near_cache import NearCache
 GENERATION_KEY = "newsroom:content-generation"
 PAGE_KEY = "newsroom:page:{digest}"
 NEXT_PUBLICATION_KEY = "newsroom:next-publication:{generation}"
-DATA_KEY = "newsroom:data:{generation}:{name}"
+# "kept": values stored with their expiry (a value of an earlier form is never read back).
+DATA_KEY = "newsroom:kept:{generation}:{name}"
 # Stored for "no scheduled story" so that answer is cached too.
 NO_SCHEDULED_STORY = 0
 # A redirect to a story's new address, a missing page and a withdrawn story's notice are
@@ -84,7 +85,7 @@ def _fresh_generation() -> int:
 _request_generation: ContextVar[dict | None] = ContextVar("newsroom_generation", default=None)
 
 
-# --- Redis: the generation announced, pages kept in each process --------------------------
+# --- How the generation is shared; the pages each process keeps ----------------------------
 
 _near_lock = threading.Lock()
 _near_state: list[NearCache] = []

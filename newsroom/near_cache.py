@@ -121,6 +121,8 @@ class FileGeneration:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
     def bump(self, fresh: int) -> int:
+        """One more than the number in the file (``fresh`` is Redis' need: a file that is
+        lost starts again at the clock's nanoseconds when it is made anew)."""
         with self._lock:
             fd = self._current()
             fcntl.flock(fd, fcntl.LOCK_EX)

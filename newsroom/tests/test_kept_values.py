@@ -232,7 +232,7 @@ def test_a_request_reads_the_generation_once(client, settings, monkeypatch):
     monkeypatch.setattr(near, "generation", counting_generation)
     monkeypatch.setattr(caches["default"], "get", counting_get)
     assert client.get(story.get_absolute_url()).status_code == 200
-    kept_reads = [key for key in reads if key.startswith("newsroom:data:")]
+    kept_reads = [key for key in reads if key.startswith("newsroom:kept:")]
     assert len(kept_reads) >= 2  # the navigation and the story's neighbours
     assert len(generations) == 1
     # Redis pushes the number to the process; without Redis it is in the host's file.
