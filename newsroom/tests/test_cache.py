@@ -500,3 +500,14 @@ def test_published_factory_story_saved_directly_counts(client):
     warm(client, "/")
     PublishedArticleFactory(headline="Second wire story", section=first.section)
     assert "Second wire story" in client.get("/").text
+
+
+def test_pages_kept_in_the_cache_itself_when_processes_keep_none(client, story, settings):
+    settings.NEWSROOM_LOCAL_PAGES_MB = 0
+    near = public_cache.near_cache()
+    assert near.pages is None and near.pages_in_cache
+    url = story.get_absolute_url()
+    warm(client, url)
+    story.headline = "Harbour bridge reopens at dawn"
+    story.save()
+    assert "at dawn" in client.get(url).text
